@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command for a newcomer: set up, create or upgrade the SQLite database in instance/, and start the service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/timebank init
+port=${PORT:-8000}
+echo "timebank: serving on http://127.0.0.1:${port} (Ctrl-C stops)"
+exec .venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "127.0.0.1:${port}" --access-logfile - wsgi:app

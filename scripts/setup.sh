@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up everything the service needs on a fresh machine: a virtualenv with the project installed.
+# With --test, also what the test suite needs (test packages; PostgreSQL running).
+# Safe to run again: it skips what is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+if [[ ! -x .venv/bin/python ]]; then
+    echo "setup: creating .venv"
+    "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+
+extras=""
+(( want_test )) && extras="[test]"
+stamp=".venv/.installed$extras"
+if [[ ! -f "$stamp" || setup.cfg -nt "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+    echo "setup: installing timebank$extras and its dependencies"
+    .venv/bin/python -m pip install --quiet -e ".$extras"
+    touch "$stamp"
+fi
+
+if (( want_test )); then
+    if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        echo "setup: starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+        for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    fi
+fi

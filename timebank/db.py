@@ -1,0 +1,159 @@
+"""The database: one engine per process, transactions that retry, and the SQLite settings that make it safe.
+
+Concurrency control belongs to the database (SPEC §4.9). On SQLite every write transaction starts with
+``BEGIN IMMEDIATE`` (one writer at a time, waiting up to the busy timeout instead of failing with "database is
+locked" at the first conflict) in WAL mode. On PostgreSQL the ledger uses guarded ``UPDATE``s and row locks in a fixed
+order; a serialization failure, deadlock or lost idempotency race rolls the whole unit of work back and runs it again.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, TypeVar
+
+from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+RETRY_ATTEMPTS = 12
+
+# PostgreSQL SQLSTATEs after which running the whole unit of work again is correct.
+_PG_RETRYABLE = {
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+    "55P03",  # lock_not_available
+    "23505",  # unique_violation: two requests raced on one idempotency key; the rerun replays the winner
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both databases (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timebank.clock.utcnow()")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Stats:
+    """Process-local counters, for benchmarks and workload reports (never for decisions)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.retries = 0
+
+    def retried(self):
+        with self._lock:
+            self.retries += 1
+
+
+class Database:
+    """An engine and the unit-of-work runner every service uses."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False):
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.stats = Stats()
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(url, echo=echo)
+        else:
+            self.engine = create_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+            )
+        self.readonly_engine = self.engine.execution_options(timebank_readonly=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def transaction(self, work: Callable[[Session], T], *, readonly: bool = False,
+                    attempts: int = RETRY_ATTEMPTS) -> T:
+        """Run ``work(session)`` in one transaction and commit; run it again on a retryable conflict.
+
+        ``work`` must be safe to run again from the start: everything it did is rolled back first.
+        Domain errors raised by ``work`` roll back and propagate unchanged.
+        """
+        bind = self.readonly_engine if readonly else self.engine
+        for attempt in range(1, attempts + 1):
+            try:
+                with Session(bind, expire_on_commit=False, autoflush=False) as session:
+                    with session.begin():
+                        return work(session)
+            except DBAPIError as error:
+                if attempt == attempts or not self.is_retryable(error):
+                    raise
+                self.stats.retried()
+                time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
+        raise AssertionError("unreachable")
+
+    def is_retryable(self, error: DBAPIError) -> bool:
+        if self.is_sqlite:
+            text = str(error.orig)
+            return "database is locked" in text or "UNIQUE constraint failed" in text
+        return getattr(error.orig, "sqlstate", None) in _PG_RETRYABLE
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    # NullPool: a connection per unit of work; SQLite connections are cheap and this keeps threads apart.
+    engine = create_engine(
+        url,
+        echo=echo,
+        poolclass=NullPool,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (the documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        if connection.get_execution_options().get("timebank_readonly"):
+            connection.exec_driver_sql("BEGIN")  # a snapshot read: WAL readers never wait for writers
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def init_app(app) -> None:
+    app.extensions["timebank.db"] = Database(app.config["DATABASE_URL"])
+
+
+def get_db(app=None) -> Database:
+    from flask import current_app
+
+    return (app or current_app).extensions["timebank.db"]

@@ -1,0 +1,556 @@
+"""Ledger operations. Each is one unit of work that the database serializes, and each is idempotent.
+
+How a posting stays correct under concurrency (SPEC §4.9):
+1. Every account row a posting touches is changed by one guarded ``UPDATE``, in ascending id order (so two postings
+   never wait on each other in opposite orders). The guard states the no-overdraft rule over the row's values *after*
+   the change, so the database refuses an overdraft atomically; a refused guard is ``insufficient_credits``.
+2. Only after its account rows are locked does a posting read and change that account's lots, so lot allocation
+   never races; each lot change is itself guarded (``remaining >= taken``) and asserted.
+3. Resolving a hold inserts a transfer naming it in the unique ``pending_id`` column, and reversing inserts one
+   naming the original in the unique ``reverses_id``: "exactly once" is a unique index, not a Python check.
+4. The idempotency key is unique on the transfer. A lost race on it re-runs the unit of work, which then finds the
+   winner and replays it. A refusal is recorded under its key (``ledger_refusal``) so that key stays refused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from timebank.clock import utcnow
+from timebank.db import Database
+from timebank.errors import ValidationFailed
+from timebank.ledger import errors
+from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer
+from timebank.ledger.rules import MAX_AMOUNT, AllocationShortfall, LotView, allocate_fifo, fingerprint
+
+A = Account.__table__
+T = Transfer.__table__
+L = Lot.__table__
+M = LotMovement.__table__
+R = Refusal.__table__
+
+EXPIRY_SINK = "sink:expiry"
+REDEMPTION_SINK = "sink:redemption"
+
+
+class LedgerInvariantBroken(AssertionError):
+    """The database disagrees with what the ledger just locked: a bug or corruption. Assertions stay on."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Who caused a transfer and why (SPEC §4.10): the actor and the business object or job run it belongs to."""
+
+    actor: str
+    reason_type: str
+    reason_id: str
+
+    @classmethod
+    def job(cls, name: str, run_id: int | str) -> "Cause":
+        return cls(f"job:{name}", "job_run", str(run_id))
+
+    @classmethod
+    def user(cls, user_id: int | str, reason_type: str, reason_id: int | str) -> "Cause":
+        return cls(f"user:{user_id}", reason_type, str(reason_id))
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A transfer as the ledger wrote it. ``replayed`` is True when an earlier request with this key made it."""
+
+    id: int
+    kind: str
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    pending_id: int | None
+    reverses_id: int | None
+    timeout_at: datetime | None
+    created_at: datetime
+    idempotency_key: str
+    lot_id: int | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Balance:
+    account_id: int
+    credits_posted: int
+    debits_posted: int
+    credits_pending: int
+    debits_pending: int
+
+    @property
+    def balance(self) -> int:
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def held(self) -> int:
+        return self.debits_pending
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.debits_pending
+
+
+# ---------------------------------------------------------------------------------------------------------- accounts
+
+def open_account(db: Database, *, code: str, kind: str, center_id: int | None = None) -> int:
+    """Open an account (or return the one with this code). Every account but issuance refuses overdraft."""
+
+    def work(s: Session) -> int:
+        found = s.execute(select(A.c.id).where(A.c.code == code)).scalar()
+        if found is not None:
+            return found
+        return s.execute(
+            insert(A).values(code=code, kind=kind, center_id=center_id, no_overdraft=kind != "issuance",
+                             created_at=utcnow()).returning(A.c.id)
+        ).scalar_one()
+
+    return db.transaction(work)
+
+
+def ensure_system_accounts(db: Database) -> None:
+    open_account(db, code=REDEMPTION_SINK, kind="redemption")
+    open_account(db, code=EXPIRY_SINK, kind="expiry")
+
+
+def get_balance(db: Database, account_id: int) -> Balance:
+    """One row, whatever the number of transfers (SPEC §4.8)."""
+
+    def work(s: Session) -> Balance:
+        row = s.execute(
+            select(A.c.credits_posted, A.c.debits_posted, A.c.credits_pending, A.c.debits_pending)
+            .where(A.c.id == account_id)
+        ).first()
+        if row is None:
+            raise errors.AccountNotFound()
+        return Balance(account_id, *row)
+
+    return db.transaction(work, readonly=True)
+
+
+def live_lots(db: Database, account_id: int) -> list[LotView]:
+    return db.transaction(lambda s: _live_lots(s, account_id), readonly=True)
+
+
+# ---------------------------------------------------------------------------------------------------------- postings
+
+def mint(db: Database, *, account_id: int, issuer_account_id: int, amount: int, expires_at: datetime,
+         key: str, cause: Cause, now: datetime | None = None) -> Posted:
+    """Mint ``amount`` from an issuance account into a volunteer account, as a new lot expiring at ``expires_at``."""
+    _check_amount(amount)
+    fp = fingerprint("mint", account=account_id, issuer=issuer_account_id, amount=amount, expires_at=expires_at)
+
+    def work(s: Session) -> Posted:
+        at = now or utcnow()
+        _apply(s, {issuer_account_id: {"debits_posted": amount}, account_id: {"credits_posted": amount}},
+               kinds={issuer_account_id: "issuance", account_id: "volunteer"})
+        transfer_id = _insert_transfer(s, "mint", issuer_account_id, account_id, amount, key, fp, cause, at)
+        lot_id = s.execute(
+            insert(L).values(account_id=account_id, mint_transfer_id=transfer_id, amount=amount, remaining=amount,
+                             expires_at=expires_at).returning(L.c.id)
+        ).scalar_one()
+        s.execute(insert(M).values(transfer_id=transfer_id, lot_id=lot_id, delta=amount))
+        return _posted(s, transfer_id, lot_id=lot_id)
+
+    return _idempotent(db, key, fp, work)
+
+
+def place_hold(db: Database, *, account_id: int, to_account_id: int, amount: int, timeout: timedelta,
+               key: str, cause: Cause, now: datetime | None = None) -> Posted:
+    """Reserve ``amount`` of a volunteer's available credits for ``to_account_id`` until ``timeout`` passes.
+
+    The credits leave the volunteer's lots at once (oldest expiry first); a void gives exactly those back.
+    """
+    _check_amount(amount)
+    if timeout <= timedelta(0):
+        raise ValidationFailed("a hold needs a positive timeout", fields={"timeout": ["must be positive"]})
+    fp = fingerprint("hold", account=account_id, to=to_account_id, amount=amount,
+                     timeout=int(timeout.total_seconds() * 1000))
+
+    def work(s: Session) -> Posted:
+        at = now or utcnow()
+        _apply(s, {account_id: {"debits_pending": amount}, to_account_id: {"credits_pending": amount}},
+               kinds={account_id: "volunteer"})
+        transfer_id = _insert_transfer(s, "pending", account_id, to_account_id, amount, key, fp, cause, at,
+                                       timeout_at=at + timeout)
+        _take_from_lots(s, transfer_id, account_id, amount)
+        return _posted(s, transfer_id)
+
+    return _idempotent(db, key, fp, work)
+
+
+def post_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
+    """Turn a pending hold into a posted transfer. Refused once the hold is resolved or has timed out."""
+    fp = fingerprint("post", hold=hold_id)
+
+    def work(s: Session) -> Posted:
+        at = now or utcnow()
+        hold = _open_hold(s, hold_id)
+        if at >= hold.timeout_at:
+            raise errors.HoldExpired(f"hold {hold_id} timed out at {hold.timeout_at.isoformat()}")
+        amount = hold.amount
+        _apply(s, {hold.debit_account_id: {"debits_pending": -amount, "debits_posted": amount},
+                   hold.credit_account_id: {"credits_pending": -amount, "credits_posted": amount}})
+        transfer_id = _insert_transfer(s, "post", hold.debit_account_id, hold.credit_account_id, amount, key, fp,
+                                       cause, at, pending_id=hold_id)
+        return _posted(s, transfer_id)
+
+    return _idempotent(db, key, fp, work)
+
+
+def void_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: datetime | None = None,
+              timed_out: bool = False) -> Posted:
+    """Release a pending hold: the credits return to the very lots they came from.
+
+    ``timed_out`` records the release as a ``timeout`` (the hold's time ran out) rather than a ``void``.
+    Credits that return to a lot that has meanwhile expired expire at once.
+    """
+    kind = "timeout" if timed_out else "void"
+    fp = fingerprint(kind, hold=hold_id)
+
+    def work(s: Session) -> Posted:
+        at = now or utcnow()
+        hold = _open_hold(s, hold_id)
+        if timed_out and at < hold.timeout_at:
+            raise ValidationFailed(f"hold {hold_id} has not timed out yet")
+        amount = hold.amount
+        lots = _hold_lots(s, hold_id)
+        _apply(s, _with_expiry_sink(s, {hold.debit_account_id: {"debits_pending": -amount},
+                                        hold.credit_account_id: {"credits_pending": -amount}}, lots, at))
+        transfer_id = _insert_transfer(s, kind, hold.debit_account_id, hold.credit_account_id, amount, key, fp,
+                                       cause, at, pending_id=hold_id)
+        _give_back_to_lots(s, transfer_id, lots, hold.debit_account_id, key, cause, at)
+        return _posted(s, transfer_id)
+
+    return _idempotent(db, key, fp, work)
+
+
+def expire_lot(db: Database, *, lot_id: int, cause: Cause, now: datetime | None = None) -> Posted | None:
+    """Move what is left in a lot past its expiry date to the expiry sink, once. ``None`` when nothing was left."""
+    key = f"expire-lot:{lot_id}"
+    fp = fingerprint("expire-lot", lot=lot_id)
+
+    def work(s: Session) -> Posted | None:
+        at = now or utcnow()
+        lot = s.execute(select(L).where(L.c.id == lot_id)).first()
+        if lot is None:
+            raise errors.TransferNotFound(f"no lot {lot_id}")
+        if lot.expires_at > at:
+            raise ValidationFailed(f"lot {lot_id} expires at {lot.expires_at.isoformat()}, not yet")
+        sink = _account_id(s, EXPIRY_SINK)
+        _lock_accounts(s, [lot.account_id, sink])
+        lot = s.execute(select(L).where(L.c.id == lot_id)).first()  # re-read under the account lock
+        if lot.expired_at is not None:
+            return None
+        if lot.remaining == 0:
+            s.execute(update(L).where(L.c.id == lot_id).values(expired_at=at))
+            return None
+        amount = lot.remaining
+        _apply(s, {lot.account_id: {"debits_posted": amount}, sink: {"credits_posted": amount}})
+        transfer_id = _insert_transfer(s, "expire", lot.account_id, sink, amount, key, fp, cause, at)
+        done = s.execute(
+            update(L).where(L.c.id == lot_id, L.c.remaining == amount, L.c.expired_at.is_(None))
+            .values(remaining=0, expired_at=at)
+        ).rowcount
+        _assert(done == 1, f"lot {lot_id} changed under its account lock")
+        s.execute(insert(M).values(transfer_id=transfer_id, lot_id=lot_id, delta=-amount))
+        return _posted(s, transfer_id)
+
+    return _idempotent(db, key, fp, work)
+
+
+def reverse(db: Database, *, transfer_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
+    """Reverse a mint (credits taken back: that lot's unspent part first, then the oldest lots) or a posted spend
+    (credits returned to the lots that paid). At most once; refused when the volunteer has already spent them."""
+    fp = fingerprint("reverse", transfer=transfer_id)
+
+    def work(s: Session) -> Posted:
+        at = now or utcnow()
+        original = s.execute(select(T).where(T.c.id == transfer_id)).first()
+        if original is None:
+            raise errors.TransferNotFound(f"no transfer {transfer_id}")
+        if original.kind not in ("mint", "post"):
+            raise errors.NotReversible(f"a {original.kind} transfer cannot be reversed")
+        if s.execute(select(T.c.id).where(T.c.reverses_id == transfer_id)).first() is not None:
+            raise errors.AlreadyReversed(f"transfer {transfer_id} has already been reversed")
+        amount = original.amount
+        # The reversal moves the amount back: debit what was credited, credit what was debited.
+        debit, credit = original.credit_account_id, original.debit_account_id
+        lots = _hold_lots(s, original.pending_id) if original.kind == "post" else []
+        try:
+            _apply(s, _with_expiry_sink(s, {debit: {"debits_posted": amount}, credit: {"credits_posted": amount}},
+                                        lots, at))
+        except errors.InsufficientCredits:
+            raise errors.InsufficientCredits(
+                f"cannot reverse transfer {transfer_id}: the volunteer has already spent or reserved these credits"
+            ) from None
+        reversal_id = _insert_transfer(s, "reversal", debit, credit, amount, key, fp, cause, at,
+                                       reverses_id=transfer_id)
+        if original.kind == "mint":
+            own_lot = s.execute(select(L.c.id).where(L.c.mint_transfer_id == transfer_id)).scalar_one()
+            _take_from_lots(s, reversal_id, debit, amount, first=own_lot)
+        else:
+            _give_back_to_lots(s, reversal_id, lots, credit, key, cause, at)
+        return _posted(s, reversal_id)
+
+    return _idempotent(db, key, fp, work)
+
+
+# ---------------------------------------------------------------------------------------------------- batch sweeps
+
+def void_timed_out_holds(db: Database, *, cause: Cause, now: datetime | None = None, batch: int = 500) -> int:
+    """Resolve every hold whose time has run out as a ``timeout``. Safe to run twice at once."""
+    at = now or utcnow()
+    done = 0
+    while True:
+        resolution = T.alias("resolution")
+        due = db.transaction(lambda s: s.execute(
+            select(T.c.id).select_from(T.outerjoin(resolution, resolution.c.pending_id == T.c.id))
+            .where(T.c.kind == "pending", T.c.timeout_at <= at, resolution.c.id.is_(None))
+            .order_by(T.c.id).limit(batch)
+        ).scalars().all(), readonly=True)
+        for hold_id in due:
+            try:
+                void_hold(db, hold_id=hold_id, key=f"timeout:{hold_id}", cause=cause, now=at, timed_out=True)
+                done += 1
+            except errors.HoldNotPending:
+                pass  # posted or voided meanwhile
+        if len(due) < batch:
+            return done
+
+
+def expire_due_lots(db: Database, *, cause: Cause, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire every lot past its date; returns how many lots gave up credits. Safe to run twice at once."""
+    at = now or utcnow()
+    expired = 0
+    after = 0
+    while True:
+        due = db.transaction(lambda s: s.execute(
+            select(L.c.id).where(L.c.expires_at <= at, L.c.expired_at.is_(None), L.c.id > after)
+            .order_by(L.c.id).limit(batch)
+        ).scalars().all(), readonly=True)
+        for lot_id in due:
+            if expire_lot(db, lot_id=lot_id, cause=cause, now=at) is not None:
+                expired += 1
+        if len(due) < batch:
+            return expired
+        after = due[-1]
+
+
+# --------------------------------------------------------------------------------------------------------- internals
+
+def _check_amount(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+        raise ValidationFailed("amount must be a positive whole number of hundredths",
+                               fields={"amount": ["must be positive"]})
+
+
+def _assert(condition: bool, message: str) -> None:
+    if not condition:
+        raise LedgerInvariantBroken(message)
+
+
+def _idempotent(db: Database, key: str, fp: str, work: Callable[[Session], Posted]) -> Posted:
+    if not key or len(key) > 160:
+        raise ValidationFailed("an idempotency key of 1 to 160 characters is required",
+                               fields={"idempotency_key": ["required"]})
+
+    def attempt(s: Session):
+        prior = _find_prior(s, key)
+        if prior is not None:
+            return _replay(s, prior, fp)
+        return work(s)
+
+    try:
+        return db.transaction(attempt)
+    except errors.LedgerRefusal as refusal:
+        if refusal.replayed:
+            raise
+        # The attempt rolled back whole; now remember the refusal under its key, in a transaction of its own.
+        won = db.transaction(lambda s: _record_refusal(s, key, fp, refusal))
+        if won is not None:
+            return won  # a concurrent request under the same key succeeded first
+        raise
+
+
+def _find_prior(s: Session, key: str):
+    row = s.execute(select(T.c.id, T.c.fingerprint).where(T.c.idempotency_key == key)).first()
+    if row is not None:
+        return ("transfer", row.id, row.fingerprint)
+    row = s.execute(select(R).where(R.c.idempotency_key == key)).first()
+    if row is not None:
+        return ("refusal", row, row.fingerprint)
+    return None
+
+
+def _replay(s: Session, prior, fp: str) -> Posted:
+    kind, value, prior_fp = prior
+    if prior_fp != fp:
+        raise errors.IdempotencyConflict()
+    if kind == "transfer":
+        lot_id = s.execute(select(L.c.id).where(L.c.mint_transfer_id == value)).scalar()
+        return _posted(s, value, lot_id=lot_id, replayed=True)
+    refusal = errors.REFUSALS.get(value.code, errors.LedgerRefusal)(value.message)
+    refusal.replayed = True
+    raise refusal
+
+
+def _record_refusal(s: Session, key: str, fp: str, refusal: errors.LedgerRefusal) -> Posted | None:
+    prior = _find_prior(s, key)
+    if prior is not None:
+        if prior[0] == "transfer":
+            return _replay(s, prior, fp)
+        if prior[2] != fp:
+            raise errors.IdempotencyConflict()
+        return None
+    s.execute(insert(R).values(idempotency_key=key, fingerprint=fp, code=refusal.code,
+                               message=refusal.message[:400], created_at=utcnow()))
+    return None
+
+
+def _apply(s: Session, changes: dict[int, dict[str, int]], *, kinds: dict[int, str] | None = None) -> None:
+    """Change account totals by ``changes``, locking rows in ascending id order, refusing an overdraft."""
+    for account_id in sorted(changes):
+        delta = changes[account_id]
+        d_cp = delta.get("credits_posted", 0)
+        d_dp = delta.get("debits_posted", 0)
+        d_dpend = delta.get("debits_pending", 0)
+        stmt = (
+            update(A)
+            .where(A.c.id == account_id)
+            .where(or_(A.c.no_overdraft.is_(False),
+                       A.c.credits_posted + d_cp >= A.c.debits_posted + d_dp + A.c.debits_pending + d_dpend))
+            .values({A.c[column]: A.c[column] + amount for column, amount in delta.items()})
+        )
+        required_kind = (kinds or {}).get(account_id)
+        if required_kind:
+            stmt = stmt.where(A.c.kind == required_kind)
+        if s.execute(stmt).rowcount != 1:
+            found = s.execute(select(A.c.kind).where(A.c.id == account_id)).scalar()
+            if found is None:
+                raise errors.AccountNotFound(f"no account {account_id}")
+            if required_kind and found != required_kind:
+                raise ValidationFailed(f"account {account_id} is a {found} account, not a {required_kind} account")
+            raise errors.InsufficientCredits()
+
+
+def _lock_accounts(s: Session, account_ids: list[int]) -> None:
+    # Rows are locked as they are returned, so ORDER BY id keeps the global lock order.
+    # On SQLite the whole database is already locked by BEGIN IMMEDIATE; FOR UPDATE is not rendered there.
+    s.execute(select(A.c.id).where(A.c.id.in_(account_ids)).order_by(A.c.id).with_for_update()).all()
+
+
+def _account_id(s: Session, code: str) -> int:
+    found = s.execute(select(A.c.id).where(A.c.code == code)).scalar()
+    if found is None:
+        raise errors.AccountNotFound(f"no account {code}; run `timebank init`")
+    return found
+
+
+def _insert_transfer(s: Session, kind: str, debit: int, credit: int, amount: int, key: str, fp: str, cause: Cause,
+                     at: datetime, *, pending_id: int | None = None, reverses_id: int | None = None,
+                     timeout_at: datetime | None = None) -> int:
+    return s.execute(
+        insert(T).values(kind=kind, debit_account_id=debit, credit_account_id=credit, amount=amount,
+                         pending_id=pending_id, reverses_id=reverses_id, timeout_at=timeout_at,
+                         idempotency_key=key, fingerprint=fp, actor=cause.actor, reason_type=cause.reason_type,
+                         reason_id=cause.reason_id, created_at=at).returning(T.c.id)
+    ).scalar_one()
+
+
+def _posted(s: Session, transfer_id: int, *, lot_id: int | None = None, replayed: bool = False) -> Posted:
+    row = s.execute(select(T).where(T.c.id == transfer_id)).one()
+    return Posted(id=row.id, kind=row.kind, debit_account_id=row.debit_account_id,
+                  credit_account_id=row.credit_account_id, amount=row.amount, pending_id=row.pending_id,
+                  reverses_id=row.reverses_id, timeout_at=row.timeout_at, created_at=row.created_at,
+                  idempotency_key=row.idempotency_key, lot_id=lot_id, replayed=replayed)
+
+
+def _open_hold(s: Session, hold_id: int):
+    hold = s.execute(select(T).where(T.c.id == hold_id)).first()
+    if hold is None or hold.kind != "pending":
+        raise errors.TransferNotFound(f"no hold {hold_id}")
+    resolution = s.execute(select(T.c.kind, T.c.created_at).where(T.c.pending_id == hold_id)).first()
+    if resolution is not None:
+        raise errors.HoldNotPending(
+            f"hold {hold_id} was already resolved ({resolution.kind}) at {resolution.created_at.isoformat()}"
+        )
+    return hold
+
+
+def _live_lots(s: Session, account_id: int) -> list[LotView]:
+    rows = s.execute(
+        select(L.c.id, L.c.remaining, L.c.expires_at)
+        .where(L.c.account_id == account_id, L.c.expired_at.is_(None), L.c.remaining > 0)
+        .order_by(L.c.expires_at, L.c.id)
+    ).all()
+    return [LotView(row.id, row.remaining, row.expires_at) for row in rows]
+
+
+def _take_from_lots(s: Session, transfer_id: int, account_id: int, amount: int, *, first: int | None = None) -> None:
+    """Take ``amount`` from the account's live lots, oldest expiry first. The account row is already locked."""
+    try:
+        taken = allocate_fifo(_live_lots(s, account_id), amount, first=first)
+    except AllocationShortfall as short:
+        raise LedgerInvariantBroken(f"account {account_id}: lots do not cover its available credits ({short})")
+    for lot_id, take in taken:
+        done = s.execute(
+            update(L).where(L.c.id == lot_id, L.c.remaining >= take, L.c.expired_at.is_(None))
+            .values(remaining=L.c.remaining - take)
+        ).rowcount
+        _assert(done == 1, f"lot {lot_id} changed under its account lock")
+    s.execute(insert(M), [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": -take} for lot_id, take in taken])
+
+
+def _hold_lots(s: Session, hold_id: int) -> list[tuple[int, int, datetime]]:
+    """``(lot_id, amount taken, lot expires_at)`` for each lot a hold took credits from."""
+    return [tuple(row) for row in s.execute(
+        select(M.c.lot_id, -func.sum(M.c.delta), L.c.expires_at)
+        .join(L, L.c.id == M.c.lot_id)
+        .where(M.c.transfer_id == hold_id)
+        .group_by(M.c.lot_id, L.c.expires_at)
+        .order_by(M.c.lot_id)
+    ).all()]
+
+
+def _with_expiry_sink(s: Session, changes: dict, lots: list[tuple[int, int, datetime]], at: datetime) -> dict:
+    """Add the expiry sink to the accounts to lock when credits may come back to a lot that is past its date,
+    so it is locked in id order with the others (``expires_at`` never changes, so this is decided safely)."""
+    if any(expires_at <= at for _, _, expires_at in lots):
+        changes.setdefault(_account_id(s, EXPIRY_SINK), {"credits_posted": 0})
+    return changes
+
+
+def _give_back_to_lots(s: Session, transfer_id: int, lots: list[tuple[int, int, datetime]], account_id: int,
+                       key: str, cause: Cause, at: datetime) -> None:
+    """Return to each lot what a hold took from it; what returns to an expired lot expires at once.
+
+    The account rows (and the expiry sink, when needed) are already locked."""
+    expired_ids = set(s.execute(
+        select(L.c.id).where(L.c.id.in_([lot_id for lot_id, _, _ in lots]), L.c.expired_at.is_not(None))
+    ).scalars())
+    for lot_id, amount, _ in lots:
+        if lot_id in expired_ids:
+            continue  # stays empty: the credits pass through it to the expiry sink below
+        done = s.execute(
+            update(L).where(L.c.id == lot_id, L.c.remaining + amount <= L.c.amount, L.c.expired_at.is_(None))
+            .values(remaining=L.c.remaining + amount)
+        ).rowcount
+        _assert(done == 1, f"lot {lot_id} would hold more than it was minted with")
+    s.execute(insert(M), [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": amount}
+                          for lot_id, amount, _ in lots])
+    expired = [(lot_id, amount) for lot_id, amount, _ in lots if lot_id in expired_ids]
+    if not expired:
+        return
+    total = sum(amount for _, amount in expired)
+    sink = _account_id(s, EXPIRY_SINK)
+    _apply(s, {account_id: {"debits_posted": total}, sink: {"credits_posted": total}})
+    expire_id = _insert_transfer(s, "expire", account_id, sink, total, f"{key}/expire",
+                                 fingerprint("expire-returned", of=transfer_id), cause, at)
+    s.execute(insert(M), [{"transfer_id": expire_id, "lot_id": lot_id, "delta": -amount} for lot_id, amount in expired])

@@ -1,0 +1,3 @@
+from timebank import create_app
+
+app = create_app()
