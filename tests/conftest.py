@@ -79,6 +79,7 @@ def database_url(request):
 
 @pytest.fixture
 def db(database_url):
-    database = Database(database_url, pool_size=40)
+    # At most 20 connections per test: PostgreSQL allows 100 in all, and threads beyond the pool wait their turn.
+    database = Database(database_url, pool_size=20)
     yield database
     database.dispose()

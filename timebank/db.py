@@ -73,7 +73,7 @@ class Stats:
 class Database:
     """An engine and the unit-of-work runner every service uses."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False):
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 0, echo: bool = False):
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.stats = Stats()
@@ -81,7 +81,7 @@ class Database:
             self.engine = _sqlite_engine(url, echo=echo)
         else:
             self.engine = create_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+                url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=60
             )
         self.readonly_engine = self.engine.execution_options(timebank_readonly=True)
 
