@@ -83,7 +83,14 @@ class Database:
             self.engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=60
             )
-        self.readonly_engine = self.engine.execution_options(timebank_readonly=True)
+        # A read-only unit of work is one snapshot, on both databases: on SQLite a deferred BEGIN (see below); on
+        # PostgreSQL REPEATABLE READ, since under the default READ COMMITTED every statement would see a newer state
+        # and a read made of several statements (the ledger check, a page and its total) could mix two moments.
+        # Reads never fail with a serialization error at this level, so nothing has to be retried.
+        readonly_options = {"timebank_readonly": True}
+        if not self.is_sqlite:
+            readonly_options["isolation_level"] = "REPEATABLE READ"
+        self.readonly_engine = self.engine.execution_options(**readonly_options)
 
     @property
     def is_sqlite(self) -> bool:

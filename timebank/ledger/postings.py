@@ -8,6 +8,10 @@ How a posting stays correct under concurrency (SPEC §4.9):
    never races; each lot change is itself guarded (``remaining >= taken``) and asserted.
 3. Resolving a hold inserts a transfer naming it in the unique ``pending_id`` column, and reversing inserts one
    naming the original in the unique ``reverses_id``: "exactly once" is a unique index, not a Python check.
+   Before anything else, a posting that resolves or reverses a transfer locks that transfer's row, so racing
+   requests on one hold or one transfer queue there and each later one sees the winner's resolution and is refused
+   for the right reason (``hold_already_resolved``, ``already_reversed``); without it the loser's guarded
+   ``UPDATE`` ran on totals the winner had already moved and hit a check constraint or a false overdraft.
 4. The idempotency key is unique on the transfer. A lost race on it re-runs the unit of work, which then finds the
    winner and replays it. A refusal is recorded under its key (``ledger_refusal``) so that key stays refused.
 """
@@ -272,7 +276,7 @@ def reverse(db: Database, *, transfer_id: int, key: str, cause: Cause, now: date
 
     def work(s: Session) -> Posted:
         at = now or utcnow()
-        original = s.execute(select(T).where(T.c.id == transfer_id)).first()
+        original = _lock_transfer(s, transfer_id)
         if original is None:
             raise errors.TransferNotFound(f"no transfer {transfer_id}")
         if original.kind not in ("mint", "post"):
@@ -472,8 +476,15 @@ def _posted(s: Session, transfer_id: int, *, lot_id: int | None = None, replayed
                   idempotency_key=row.idempotency_key, lot_id=lot_id, replayed=replayed)
 
 
+def _lock_transfer(s: Session, transfer_id: int):
+    """Read a transfer and lock its row until the end of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    already serializes writers). ``FOR NO KEY UPDATE`` leaves the row free for the foreign-key checks of new rows
+    naming it, so it waits only for other postings that resolve or reverse this same transfer."""
+    return s.execute(select(T).where(T.c.id == transfer_id).with_for_update(key_share=True)).first()
+
+
 def _open_hold(s: Session, hold_id: int):
-    hold = s.execute(select(T).where(T.c.id == hold_id)).first()
+    hold = _lock_transfer(s, hold_id)
     if hold is None or hold.kind != "pending":
         raise errors.TransferNotFound(f"no hold {hold_id}")
     resolution = s.execute(select(T.c.kind, T.c.created_at).where(T.c.pending_id == hold_id)).first()
