@@ -105,17 +105,24 @@ class Balance:
 
 def open_account(db: Database, *, code: str, kind: str, center_id: int | None = None) -> int:
     """Open an account (or return the one with this code). Every account but issuance refuses overdraft."""
+    return db.transaction(lambda s: open_account_in(s, code=code, kind=kind, center_id=center_id))
 
-    def work(s: Session) -> int:
-        found = s.execute(select(A.c.id).where(A.c.code == code)).scalar()
-        if found is not None:
-            return found
-        return s.execute(
-            insert(A).values(code=code, kind=kind, center_id=center_id, no_overdraft=kind != "issuance",
-                             created_at=utcnow()).returning(A.c.id)
-        ).scalar_one()
 
-    return db.transaction(work)
+def open_account_in(s: Session, *, code: str, kind: str, center_id: int | None = None) -> int:
+    """``open_account`` inside the caller's transaction, so an owner and its account appear together or not at all."""
+    found = s.execute(select(A.c.id).where(A.c.code == code)).scalar()
+    if found is not None:
+        return found
+    return s.execute(
+        insert(A).values(code=code, kind=kind, center_id=center_id, no_overdraft=kind != "issuance",
+                         created_at=utcnow()).returning(A.c.id)
+    ).scalar_one()
+
+
+def label_account(s: Session, account_id: int, *, code: str | None = None, center_id: int | None = None) -> None:
+    """Name a just-opened account after its owner, whose id exists only now (``volunteer:<id>``, the center)."""
+    values = {k: v for k, v in {"code": code, "center_id": center_id}.items() if v is not None}
+    s.execute(update(A).where(A.c.id == account_id).values(values))
 
 
 def ensure_system_accounts(db: Database) -> None:
@@ -224,9 +231,9 @@ def void_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: dateti
         if timed_out and at < hold.timeout_at:
             raise ValidationFailed(f"hold {hold_id} has not timed out yet")
         amount = hold.amount
-        lots = _hold_lots(s, hold_id)
+        lots = _hold_lots(s, hold_id, at)
         _apply(s, _with_expiry_sink(s, {hold.debit_account_id: {"debits_pending": -amount},
-                                        hold.credit_account_id: {"credits_pending": -amount}}, lots, at))
+                                        hold.credit_account_id: {"credits_pending": -amount}}, lots))
         transfer_id = _insert_transfer(s, kind, hold.debit_account_id, hold.credit_account_id, amount, key, fp,
                                        cause, at, pending_id=hold_id)
         _give_back_to_lots(s, transfer_id, lots, hold.debit_account_id, key, cause, at)
@@ -286,10 +293,10 @@ def reverse(db: Database, *, transfer_id: int, key: str, cause: Cause, now: date
         amount = original.amount
         # The reversal moves the amount back: debit what was credited, credit what was debited.
         debit, credit = original.credit_account_id, original.debit_account_id
-        lots = _hold_lots(s, original.pending_id) if original.kind == "post" else []
+        lots = _hold_lots(s, original.pending_id, at) if original.kind == "post" else []
         try:
             _apply(s, _with_expiry_sink(s, {debit: {"debits_posted": amount}, credit: {"credits_posted": amount}},
-                                        lots, at))
+                                        lots))
         except errors.InsufficientCredits:
             raise errors.InsufficientCredits(
                 f"cannot reverse transfer {transfer_id}: the volunteer has already spent or reserved these credits"
@@ -519,26 +526,32 @@ def _take_from_lots(s: Session, transfer_id: int, account_id: int, amount: int, 
     s.execute(insert(M), [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": -take} for lot_id, take in taken])
 
 
-def _hold_lots(s: Session, hold_id: int) -> list[tuple[int, int, datetime]]:
-    """``(lot_id, amount taken, lot expires_at)`` for each lot a hold took credits from."""
-    return [tuple(row) for row in s.execute(
-        select(M.c.lot_id, -func.sum(M.c.delta), L.c.expires_at)
+def _hold_lots(s: Session, hold_id: int, at: datetime) -> list[tuple[int, int, bool]]:
+    """``(lot_id, amount taken, may be expired)`` for each lot a hold took credits from.
+
+    A lot expires only once past its date, so a lot not yet expired and not past its date by our clock nor the
+    server's cannot expire while this posting runs; any other lot may, and then the expiry sink is needed."""
+    horizon = max(at, utcnow())
+    rows = s.execute(
+        select(M.c.lot_id, -func.sum(M.c.delta), L.c.expires_at, L.c.expired_at)
         .join(L, L.c.id == M.c.lot_id)
         .where(M.c.transfer_id == hold_id)
-        .group_by(M.c.lot_id, L.c.expires_at)
+        .group_by(M.c.lot_id, L.c.expires_at, L.c.expired_at)
         .order_by(M.c.lot_id)
-    ).all()]
+    ).all()
+    return [(lot_id, amount, expired_at is not None or expires_at <= horizon)
+            for lot_id, amount, expires_at, expired_at in rows]
 
 
-def _with_expiry_sink(s: Session, changes: dict, lots: list[tuple[int, int, datetime]], at: datetime) -> dict:
-    """Add the expiry sink to the accounts to lock when credits may come back to a lot that is past its date,
-    so it is locked in id order with the others (``expires_at`` never changes, so this is decided safely)."""
-    if any(expires_at <= at for _, _, expires_at in lots):
+def _with_expiry_sink(s: Session, changes: dict, lots: list[tuple[int, int, bool]]) -> dict:
+    """Lock the expiry sink together with the other accounts, in id order, when credits may return to an expired
+    lot (they then expire at once and go to the sink)."""
+    if any(may_expire for _, _, may_expire in lots):
         changes.setdefault(_account_id(s, EXPIRY_SINK), {"credits_posted": 0})
     return changes
 
 
-def _give_back_to_lots(s: Session, transfer_id: int, lots: list[tuple[int, int, datetime]], account_id: int,
+def _give_back_to_lots(s: Session, transfer_id: int, lots: list[tuple[int, int, bool]], account_id: int,
                        key: str, cause: Cause, at: datetime) -> None:
     """Return to each lot what a hold took from it; what returns to an expired lot expires at once.
 

@@ -8,10 +8,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 HUNDREDTHS = 100
-MAX_AMOUNT = 10**12  # a sane ceiling far beyond any real balance; keeps sums inside BIGINT
+MAX_AMOUNT = 10**12 - 1  # 9999999999.99: the largest amount parse_credits accepts; sums stay inside BIGINT
 
 _CREDITS = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
 
@@ -22,7 +22,8 @@ class AllocationShortfall(Exception):
 
 def parse_credits(text: str) -> int:
     """``"1.50"`` → 150. Accepts at most two decimal places and no sign; anything else is a ValueError."""
-    if not isinstance(text, str) or not _CREDITS.match(text):
+    # fullmatch, not match: "$" would also accept a trailing newline ("1.50\n").
+    if not isinstance(text, str) or not _CREDITS.fullmatch(text):
         raise ValueError(f"not a credit amount with at most two decimals: {text!r}")
     whole, _, frac = text.partition(".")
     return int(whole) * HUNDREDTHS + int((frac + "00")[:2])
@@ -79,5 +80,6 @@ def fingerprint(operation: str, **params) -> str:
 
 def _jsonable(value):
     if isinstance(value, datetime):
-        return value.isoformat()
+        # One instant, one spelling: the same moment written in +08:00 or in UTC is the same request.
+        return value.astimezone(timezone.utc).isoformat()
     raise TypeError(f"cannot fingerprint {type(value).__name__}")

@@ -1,0 +1,108 @@
+"""The schema changes only through Alembic: an empty database upgraded to head is exactly what the models describe."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+import timebank.models  # noqa: F401  (every table on SQLModel.metadata)
+from timebank import create_app, migrate
+from timebank.db import Database
+from timebank.ledger.check import check_ledger
+from timebank.ledger.models import Account
+from timebank.ledger.postings import EXPIRY_SINK, REDEMPTION_SINK
+
+
+@contextmanager
+def engine_for(url: str):
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def schema_diff(engine) -> list:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def table_names(engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(engine).get_table_names())
+
+
+def test_an_empty_database_upgraded_to_head_has_exactly_the_models_schema(empty_database_url):
+    with engine_for(empty_database_url) as engine:
+        assert migrate.current_revision(engine) is None
+        assert table_names(engine) == set()
+
+        migrate.upgrade(empty_database_url)
+
+        assert schema_diff(engine) == []
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert table_names(engine) == set(SQLModel.metadata.tables) | {"alembic_version"}
+
+
+def test_the_schema_comparison_notices_a_database_that_drifted_from_the_models(empty_database_url):
+    """Guards the test above: were the comparison blind, an empty diff would prove nothing."""
+    migrate.upgrade(empty_database_url)
+    with engine_for(empty_database_url) as engine:
+        with engine.begin() as connection:
+            connection.execute(text("DROP INDEX ix_lot_due"))
+            connection.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+        diff = schema_diff(engine)
+    kinds = {(entry[0], getattr(entry[1], "name", None)) for entry in diff}
+    assert ("add_index", "ix_lot_due") in kinds
+    assert ("remove_table", "stray") in kinds
+
+
+def test_upgrading_a_database_already_at_head_changes_nothing(empty_database_url):
+    migrate.upgrade(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    with engine_for(empty_database_url) as engine:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert schema_diff(engine) == []
+
+
+def run_init(url: str):
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test"})
+    try:
+        return app.test_cli_runner().invoke(args=["init"])
+    finally:
+        app.extensions["timebank.db"].dispose()
+
+
+def system_account_codes(url: str) -> list[str]:
+    database = Database(url, pool_size=1)
+    try:
+        return database.transaction(lambda s: s.execute(select(Account.code).order_by(Account.code)).scalars().all(),
+                                    readonly=True)
+    finally:
+        database.dispose()
+
+
+def test_timebank_init_creates_the_schema_and_the_system_accounts_and_is_harmless_twice(empty_database_url):
+    first = run_init(empty_database_url)
+    assert first.exit_code == 0, first.output
+    assert f"database ready at revision {migrate.head_revision()}" in first.output
+    assert system_account_codes(empty_database_url) == sorted([EXPIRY_SINK, REDEMPTION_SINK])
+
+    second = run_init(empty_database_url)
+    assert second.exit_code == 0, second.output
+    assert system_account_codes(empty_database_url) == sorted([EXPIRY_SINK, REDEMPTION_SINK])
+    with engine_for(empty_database_url) as engine:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert schema_diff(engine) == []
+    database = Database(empty_database_url, pool_size=1)
+    try:
+        assert check_ledger(database) == []
+    finally:
+        database.dispose()
+
