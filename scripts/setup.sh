@@ -24,7 +24,11 @@ if [[ ! -f "$stamp" || setup.cfg -nt "$stamp" || pyproject.toml -nt "$stamp" ]];
     touch "$stamp"
 fi
 
+# The pages' translations: compiled from the .po catalogs here, never committed.
+.venv/bin/pybabel -q compile -d timebank/translations
+
 if (( want_test )); then
+    scripts/install-test-tools.sh  # headless Chromium, a CJK font and axe-core for tests/browser
     if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
         echo "setup: starting PostgreSQL"
         pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

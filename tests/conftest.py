@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from sqlmodel import SQLModel
@@ -83,3 +84,124 @@ def db(database_url):
     database = Database(database_url, pool_size=20)
     yield database
     database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    """The URL of a database with no tables at all (for migrations and readiness), on each backend in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    try:
+        admin = _pg_admin()
+    except Exception as error:  # noqa: BLE001
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable: {error}")
+    name = f"tb_empty_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the app, its client, and people of every role (PEOPLE) -----------------------------------------------------------
+
+TEST_PASSWORD = "quiet-river-stone-42"
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on a fresh database, on each backend in turn."""
+    from timebank import create_app
+    from timebank.db import get_db
+
+    application = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test"})
+    yield application
+    get_db(application).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+    user_id: int
+    role: str
+    center: str | None = None  # staff: their center's code
+    volunteer_id: int | None = None
+
+
+@pytest.fixture
+def make_user(app):
+    """``make_user(role, center="C001", …) -> Login``: a user created through the services, with the password
+    ``TEST_PASSWORD`` and no pending password change. The centers it names are opened when missing; a volunteer
+    user gets a new volunteer profile at ``center`` unless ``volunteer_id`` is given."""
+    from timebank.auth.access import Principal
+    from timebank.db import get_db
+    from timebank.people import services
+    from timebank.people.errors import AlreadyExists
+
+    db = get_db(app)
+    system = Principal.system("test")
+    serial = iter(range(1, 10_000))
+
+    def center(code: str) -> None:
+        try:
+            services.create_center(db, actor=system, code=code, name=f"{code} 养老服务中心", district="京口区")
+        except AlreadyExists:
+            pass
+
+    def make(role: str, *, center: str = "C001", supervised_centers=(), volunteer_id: int | None = None,
+             username: str | None = None, password: str = TEST_PASSWORD) -> Login:
+        number = next(serial)
+        username = username or f"{role}-{number}-{uuid.uuid4().hex[:6]}"
+        scope = {}
+        if role == "staff":
+            make.center(center)
+            scope["center"] = center
+        elif role == "supervisor":
+            for code in supervised_centers:
+                make.center(code)
+            scope["supervised_centers"] = supervised_centers
+        elif role == "volunteer":
+            if volunteer_id is None:
+                make.center(center)
+                volunteer_id = services.create_volunteer(
+                    db, actor=system, name="测试志愿者", phone=f"139{uuid.uuid4().int % 10**8:08d}", home_center=center,
+                ).id
+            scope["volunteer_id"] = volunteer_id
+        user = services.create_user(db, actor=system, username=username, password=password, role=role, **scope)
+        return Login(username=user.username, password=password, user_id=user.id, role=role, center=user.center,
+                     volunteer_id=user.volunteer_id)
+
+    make.center = center
+    return make
+
+
+@pytest.fixture
+def api_headers(client):
+    """``api_headers(login) -> {"Authorization": "Bearer …"}``, signed in through ``POST /api/v1/auth/tokens``."""
+
+    def headers(login: Login) -> dict:
+        response = client.post("/api/v1/auth/tokens", json={"username": login.username, "password": login.password})
+        assert response.status_code == 201, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return headers
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch):
+    """argon2id with the cheapest parameters, for tests that create and sign in many users and are not about
+    passwords (the real parameters cost ~0.1–0.4 s per hash). Opt in: ``pytestmark = usefixtures(…)``."""
+    from argon2 import PasswordHasher
+
+    from timebank.auth import passwords
+
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

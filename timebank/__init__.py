@@ -19,6 +19,18 @@ def create_app(config: dict | None = None) -> Flask:
     from timebank import ledger
     ledger.init_app(app)
 
+    from timebank import security
+    security.init_app(app)
+
+    from timebank import api
+    api.init_app(app)
+
+    from timebank import people
+    people.init_app(app)
+
+    from timebank import web
+    web.init_app(app)
+
     from timebank import cli
     cli.init_app(app)
 

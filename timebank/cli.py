@@ -17,6 +17,16 @@ def init_command():
     migrate.upgrade(url)
     ensure_system_accounts(get_db())
     click.echo(f"database ready at revision {migrate.head_revision()}: {_safe(url)}")
+    _first_admin()
+
+
+def _first_admin() -> None:
+    from timebank.people.services import ensure_first_admin
+
+    password = ensure_first_admin(get_db())
+    if password:
+        click.echo(f"created the first admin: username admin, one-time password {password}")
+        click.echo("sign in with it now; you will be asked to choose a new password")
 
 
 def _safe(url: str) -> str:

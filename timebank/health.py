@@ -3,17 +3,20 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from timebank import migrate
+from timebank.auth.access import allow
 from timebank.db import get_db
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@allow(public=True)
 def healthz():
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@allow(public=True)
 def readyz():
     database = get_db()
     try:

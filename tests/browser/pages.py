@@ -1,0 +1,75 @@
+"""Every page of the site as a person reaches it, for the scans and measurements that go over all of them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    role: str | None  # who is signed in (None: nobody)
+    path: str
+    submit: bool = False  # send the page's main form empty, to see it with its error messages
+    status: int = 200
+
+    @property
+    def volunteer_page(self) -> bool:
+        """Pages a volunteer sees (or anyone before signing in): the larger text and targets apply."""
+        return self.role in (None, "volunteer")
+
+
+def visits(city, ids) -> list[Visit]:
+    return [
+        Visit("sign-in", None, "/sign-in"),
+        Visit("sign-in refused", None, "/sign-in", submit=True, status=422),
+        Visit("volunteer home", "volunteer", "/"),
+        Visit("volunteer password", "volunteer", "/password"),
+        Visit("volunteer password refused", "volunteer", "/password", submit=True, status=422),
+        Visit("volunteer forbidden", "volunteer", "/centers/", status=403),
+        Visit("volunteer not found", "volunteer", "/no-such-page", status=404),
+        Visit("admin home", "admin", "/"),
+        Visit("centers", "admin", "/centers/"),
+        Visit("center new refused", "admin", "/centers/new", submit=True, status=422),
+        Visit("center edit", "admin", f"/centers/{ids['center']}/edit"),
+        Visit("users", "admin", "/users/"),
+        Visit("user new", "admin", "/users/new"),
+        Visit("user edit", "admin", f"/users/{city.staff.user_id}/edit"),
+        Visit("volunteers", "admin", "/volunteers/"),
+        Visit("volunteer new refused", "admin", "/volunteers/new", submit=True, status=422),
+        Visit("volunteer edit", "admin", f"/volunteers/{ids['volunteer']}/edit"),
+        Visit("volunteer import", "admin", "/volunteers/import"),
+        Visit("staff home", "staff", "/"),
+        Visit("staff volunteers", "staff", "/volunteers/"),
+        Visit("supervisor home", "supervisor", "/"),
+    ]
+
+
+def ids_of(app) -> dict:
+    from timebank.auth.access import Principal
+    from timebank.db import get_db
+    from timebank.people import services
+
+    db, system = get_db(app), Principal.system("test")
+    return {
+        "center": services.list_centers(db, actor=system, search="JK01").items[0].id,
+        "volunteer": services.list_volunteers(db, actor=system, search="王秀英").items[0].id,
+    }
+
+
+def open_page(page, server, visit: Visit):
+    """Go to the visit's page (its main form sent empty when ``submit``) and check it answered as expected."""
+    response = page.goto(server.at(visit.path))
+    if visit.submit:
+        with page.expect_navigation() as navigation:
+            page.locator("main form.panel button[type=submit]").first.click()
+        response = navigation.value
+    assert response.status == visit.status, f"{visit.name}: {visit.path} answered {response.status}"
+    return response
+
+
+def by_role(all_visits: list[Visit]) -> dict[str | None, list[Visit]]:
+    """The visits grouped by who makes them, so each person signs in once."""
+    grouped: dict[str | None, list[Visit]] = {}
+    for visit in all_visits:
+        grouped.setdefault(visit.role, []).append(visit)
+    return grouped

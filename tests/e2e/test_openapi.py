@@ -1,0 +1,113 @@
+"""``GET /api/v1/openapi.json``: a valid OpenAPI 3 document of every API route, built from the marshmallow schemas
+that validate the requests."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.auth_helpers import make_app
+from timebank.api import API_PREFIX
+from timebank.auth.access import policy_of
+from timebank.auth.schemas import PasswordChangeSchema, TokenRequestSchema
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    # The document needs no database: building the app never connects.
+    return make_app(f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'unused.db'}")
+
+
+@pytest.fixture(scope="module")
+def document(app):
+    response = app.test_client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def api_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith(API_PREFIX + "/")]
+
+
+def openapi_path(rule) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def test_the_document_is_valid_openapi_3(document):
+    assert document["openapi"].startswith("3.")
+    validate(document)
+
+
+def test_the_document_is_public(app):
+    assert app.test_client().get("/api/v1/openapi.json").status_code == 200
+
+
+def test_every_api_route_and_method_is_in_the_document(app, document):
+    missing = []
+    for rule in api_rules(app):
+        for method in {m.lower() for m in rule.methods} & HTTP_METHODS:
+            if method not in document["paths"].get(openapi_path(rule), {}):
+                missing.append(f"{method.upper()} {rule.rule}")
+    assert missing == []
+
+
+def test_every_operation_is_documented_in_its_views_docstring(document):
+    undocumented = [f"{method.upper()} {path}" for path, method, operation in operations(document)
+                    if operation.get("x-undocumented")]
+    assert undocumented == [], "add an OpenAPI YAML section after --- to these views' docstrings"
+
+
+def test_operation_ids_are_unique(document):
+    ids = [operation["operationId"] for _path, _method, operation in operations(document)]
+    assert len(ids) == len(set(ids))
+
+
+def test_the_schemas_that_validate_requests_are_listed(document):
+    schemas = document["components"]["schemas"]
+    for name in ("Error", "TokenRequest", "Token", "PasswordChange", "Principal"):
+        assert name in schemas, name
+    assert set(schemas["TokenRequest"]["properties"]) == set(TokenRequestSchema().fields)
+    assert set(schemas["PasswordChange"]["properties"]) == set(PasswordChangeSchema().fields)
+    assert schemas["TokenRequest"]["additionalProperties"] is False  # unknown fields are refused
+    assert set(schemas["TokenRequest"]["required"]) == {"username", "password"}
+
+
+def test_request_bodies_refer_to_named_schemas(document):
+    body = document["paths"]["/api/v1/auth/tokens"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TokenRequest"}
+    inline = [f"{method.upper()} {path}" for path, method, operation in operations(document)
+              if "$ref" not in operation.get("requestBody", {}).get("content", {})
+              .get("application/json", {}).get("schema", {"$ref": "not JSON"})]
+    assert inline == [], "JSON bodies should be marshmallow schemas, which refuse unknown fields"
+
+
+def test_the_security_requirement_follows_the_access_policy(app, document):
+    for rule in api_rules(app):
+        policy = policy_of(app.view_functions[rule.endpoint])
+        for method in {m.lower() for m in rule.methods} & HTTP_METHODS:
+            operation = document["paths"][openapi_path(rule)][method]
+            if policy.public:
+                assert operation["security"] == [], rule.rule
+            else:
+                assert operation["security"] == [{"bearerAuth": []}], rule.rule
+                assert {"401", "403"} <= set(operation["responses"]), rule.rule
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+
+
+def test_path_parameters_come_from_the_url_rules(app, document):
+    for rule in api_rules(app):
+        for method in {m.lower() for m in rule.methods} & HTTP_METHODS:
+            operation = document["paths"][openapi_path(rule)][method]
+            in_path = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+            assert in_path == set(rule.arguments), rule.rule

@@ -1,0 +1,165 @@
+"""Centers (养老服务中心): created and changed by the city admin; staff and supervisors see the ones they work for."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from timebank.audit.services import record
+from timebank.auth.access import Forbidden, Principal
+from timebank.clock import utcnow
+from timebank.db import Database
+from timebank.errors import NotFound
+from timebank.people import rules
+from timebank.ledger.postings import label_account, open_account_in
+from timebank.people.errors import AlreadyExists, FieldErrors, field_error
+from timebank.people.models import Center
+from timebank.paging import Page, escape_like, paginate
+
+C = Center.__table__
+
+
+@dataclass(frozen=True)
+class CenterView:
+    id: int
+    code: str
+    name: str
+    district: str
+    active: bool
+    created_at: datetime
+
+
+def create_center(db: Database, *, actor: Principal, code: str, name: str, district: str) -> CenterView:
+    """A new center and its issuance account (credits earned there are minted from it)."""
+    require_admin(actor, "create a center")
+    problems = FieldErrors()
+    code = problems.check("code", rules.normalize_center_code, code)
+    name = problems.check("name", rules.one_line(120, "name"), name)
+    district = problems.check("district", rules.one_line(60, "district"), district)
+    problems.raise_if_any()
+
+    def work(s: Session) -> CenterView:
+        if s.execute(select(C.c.id).where(C.c.code == code)).first() is not None:
+            raise field_error("code", f"a center with code {code} already exists", AlreadyExists)
+        account_id = open_account_in(s, code=f"issuance:{code}", kind="issuance")
+        center_id = s.execute(insert(C).values(code=code, name=name, district=district, active=True,
+                                               issuance_account_id=account_id, created_at=utcnow())
+                              .returning(C.c.id)).scalar_one()
+        label_account(s, account_id, center_id=center_id)
+        record(s, actor=actor, action="center.create", object_type="center", object_id=center_id,
+               center_id=center_id, detail={"code": code, "name": name, "district": district})
+        return _view(_row(s, center_id))
+
+    return db.transaction(work)
+
+
+def list_centers(db: Database, *, actor: Principal, search: str | None = None, active: bool | None = None,
+                 page: int = 1, per_page: int = 20) -> Page[CenterView]:
+    """The centers ``actor`` works for (all of them for an admin), by code."""
+    query = select(C)
+    visible = actor.visible_center_ids()
+    if visible is not None:
+        query = query.where(C.c.id.in_(visible or [-1]))
+    if search and search.strip():
+        pattern = f"%{escape_like(search.strip())}%"
+        query = query.where(or_(C.c.code.ilike(pattern, escape="\\"), C.c.name.ilike(pattern, escape="\\"),
+                                C.c.district.ilike(pattern, escape="\\")))
+    if active is not None:
+        query = query.where(C.c.active.is_(active))
+    query = query.order_by(C.c.code)
+    return db.transaction(lambda s: paginate(s, query, page=page, per_page=per_page, to_item=_view), readonly=True)
+
+
+def get_center(db: Database, *, actor: Principal, center_id: int) -> CenterView:
+    def work(s: Session) -> CenterView:
+        row = _row(s, center_id)
+        if row is None or not actor.can_see_center(row.id):
+            raise NotFound(f"no center {center_id}")
+        return _view(row)
+
+    return db.transaction(work, readonly=True)
+
+
+def update_center(db: Database, *, actor: Principal, center_id: int, name: str | None = None,
+                  district: str | None = None, active: bool | None = None) -> CenterView:
+    require_admin(actor, "change a center")
+    problems = FieldErrors()
+    changes = {}
+    if name is not None:
+        changes["name"] = problems.check("name", rules.one_line(120, "name"), name)
+    if district is not None:
+        changes["district"] = problems.check("district", rules.one_line(60, "district"), district)
+    if active is not None:
+        changes["active"] = bool(active)
+    problems.raise_if_any()
+
+    def work(s: Session) -> CenterView:
+        row = _row(s, center_id)
+        if row is None:
+            raise NotFound(f"no center {center_id}")
+        changed = {k: [row._mapping[k], v] for k, v in changes.items() if row._mapping[k] != v}
+        if changed:
+            s.execute(update(C).where(C.c.id == center_id).values({k: new for k, (_, new) in changed.items()}))
+            action = "center.update"
+            if set(changed) == {"active"}:
+                action = "center.activate" if changes["active"] else "center.deactivate"
+            record(s, actor=actor, action=action, object_type="center", object_id=center_id, center_id=center_id,
+                   detail={"changed": changed})
+        return _view(_row(s, center_id))
+
+    return db.transaction(work)
+
+
+def set_center_active(db: Database, *, actor: Principal, center_id: int, active: bool) -> CenterView:
+    return update_center(db, actor=actor, center_id=center_id, active=active)
+
+
+# ------------------------------------------------------------------------------ helpers for the other people services
+
+def require_admin(actor: Principal, doing: str) -> None:
+    if not actor.sees_everything:
+        raise Forbidden(f"only an admin may {doing}")
+
+
+def center_for_write(s: Session, actor: Principal, code: str | None, field: str = "home_center") -> Center:
+    """The active center ``code`` names, if ``actor`` may put people in it; else a field error.
+
+    A center the actor cannot see is reported exactly like one that does not exist."""
+    try:
+        code = rules.normalize_center_code(code or "")
+    except ValueError as error:
+        raise field_error(field, str(error)) from None
+    row = s.execute(select(C).where(C.c.code == code)).first()
+    if row is None or not actor.can_see_center(row.id):
+        raise field_error(field, f"no center with code {code}")
+    if not row.active:
+        raise field_error(field, f"center {code} is inactive")
+    return row
+
+
+def centers_by_code(s: Session, codes) -> dict[str, object]:
+    codes = sorted(set(codes))
+    found = {}
+    for start in range(0, len(codes), 500):
+        for row in s.execute(select(C).where(C.c.code.in_(codes[start:start + 500]))):
+            found[row.code] = row
+    return found
+
+
+def center_codes(s: Session, center_ids) -> dict[int, str]:
+    ids = sorted({i for i in center_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(s.execute(select(C.c.id, C.c.code).where(C.c.id.in_(ids))).all())
+
+
+def _row(s: Session, center_id: int):
+    return s.execute(select(C).where(C.c.id == center_id)).first()
+
+
+def _view(row) -> CenterView:
+    return CenterView(id=row.id, code=row.code, name=row.name, district=row.district, active=row.active,
+                      created_at=row.created_at)
+

@@ -1,0 +1,140 @@
+"""``timebank demo``: a believable demo city — Zhenjiang's centers, their staff, a supervisor, service types and a
+hundred volunteers with Chinese names — built through the same services as everything else.
+
+Idempotent: what exists already (same code, phone or username) is left as it is, so running it twice changes
+nothing the second time. Later features add their own steps (a month of service records, an open drive) to
+``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+from timebank.auth.access import Principal
+from timebank.db import Database
+from timebank.people import rules, services
+from timebank.people.errors import AlreadyExists
+
+ACTOR = Principal.system("demo")
+
+CENTERS = (
+    # code, name, district
+    ("JK01", "京口区大市口街道养老服务中心", "京口区"),
+    ("JK02", "京口区正东路街道养老服务中心", "京口区"),
+    ("RZ01", "润州区宝塔路街道养老服务中心", "润州区"),
+    ("RZ02", "润州区金山街道养老服务中心", "润州区"),
+    ("DT01", "丹徒区高资街道养老服务中心", "丹徒区"),
+    ("XQ01", "镇江新区丁卯街道养老服务中心", "镇江新区"),
+)
+
+SERVICE_TYPES = (
+    # code, Chinese name, English name, credits per hour (hundredths)
+    ("companionship", "陪伴聊天", "Companionship", 100),
+    ("meal-delivery", "助餐送餐", "Meal delivery", 100),
+    ("cleaning", "居家保洁", "Home cleaning", 100),
+    ("smartphone-class", "智能手机教学", "Smartphone class", 150),
+    ("singing-class", "唱歌教学", "Singing class", 150),
+    ("medical-escort", "陪同就医", "Medical escort", 120),
+)
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段钱汤尹黎易常武乔贺赖龚文"
+GIVEN_NAMES = (
+    "秀英", "桂英", "秀兰", "玉兰", "桂兰", "凤英", "建国", "建华", "国强", "志强", "卫东", "红梅", "丽华", "淑珍",
+    "德明", "永庆", "海燕", "丽娟", "文杰", "晓东", "子涵", "浩然", "欣怡", "梓萱", "雨轩", "俊杰", "婷婷", "明",
+    "伟", "芳", "敏", "静", "磊", "洋", "勇", "军", "杰", "娟", "涛", "超", "霞", "平", "刚", "琳", "慧", "宁",
+)
+STAFF_NAMES = ("陈丽", "王芳", "刘洋", "赵敏", "孙静", "周磊")
+PHONE_PREFIX = "1395110"  # 13951100001 …: obviously a block of demo numbers
+VOLUNTEERS = 100
+
+
+@dataclass
+class DemoCity:
+    password: str
+    created: dict[str, int] = field(default_factory=dict)
+    existing: dict[str, int] = field(default_factory=dict)
+    logins: list[tuple[str, str]] = field(default_factory=list)  # (username, role) of the demo users
+    first_admin_password: str | None = None
+
+    def count(self, kind: str, created: bool) -> None:
+        target = self.created if created else self.existing
+        target[kind] = target.get(kind, 0) + 1
+
+
+def seed_demo(db: Database, *, password: str | None = None) -> DemoCity:
+    """Build (or complete) the demo city. Demo users get ``password`` (generated when omitted)."""
+    city = DemoCity(password=password or rules.one_time_password())
+    for step in STEPS:
+        step(db, city)
+    return city
+
+
+def _first_admin(db: Database, city: DemoCity) -> None:
+    city.first_admin_password = services.ensure_first_admin(db)
+
+
+def _centers(db: Database, city: DemoCity) -> None:
+    for code, name, district in CENTERS:
+        city.count("centers", _created(lambda: services.create_center(db, actor=ACTOR, code=code, name=name,
+                                                                      district=district)))
+
+
+def _service_types(db: Database, city: DemoCity) -> None:
+    for code, name_zh, name_en, rate in SERVICE_TYPES:
+        city.count("service types", _created(lambda: services.create_service_type(
+            db, actor=ACTOR, code=code, name_zh=name_zh, name_en=name_en, credits_per_hour=rate)))
+
+
+def _volunteers(db: Database, city: DemoCity) -> None:
+    for volunteer in demo_volunteers():
+        city.count("volunteers", _created(lambda: services.create_volunteer(db, actor=ACTOR, **volunteer)))
+
+
+def _users(db: Database, city: DemoCity) -> None:
+    def user(username: str, role: str, **scope) -> None:
+        city.logins.append((username, role))
+        city.count("users", _created(lambda: services.create_user(
+            db, actor=ACTOR, username=username, password=city.password, role=role, **scope)))
+
+    for (code, _, _), display_name in zip(CENTERS, STAFF_NAMES):
+        user(f"staff-{code.lower()}", "staff", center=code, display_name=display_name)
+    user("supervisor", "supervisor", supervised_centers=("JK01", "JK02", "RZ01"), display_name="监督员 顾建华")
+    # Two volunteers who sign in with their phone numbers, to see the volunteer's pages.
+    for number in (1, 2):
+        phone = f"{PHONE_PREFIX}{number:04d}"
+        [profile] = services.list_volunteers(db, actor=ACTOR, search=phone).items
+        user(phone, "volunteer", volunteer_id=profile.id, display_name=profile.name)
+
+
+def demo_volunteers() -> list[dict]:
+    """The same hundred volunteers every time: names, phones, centers and birth years from a fixed seed."""
+    chance = random.Random(20240611)
+    people, names = [], set()
+    while len(people) < VOLUNTEERS:
+        name = chance.choice(SURNAMES) + chance.choice(GIVEN_NAMES)
+        if name in names:
+            continue
+        names.add(name)
+        number = len(people) + 1
+        # Most are active retirees (低龄老人 serving their elders); some are students and working people.
+        birth_year = chance.choice((chance.randint(1950, 1966),) * 3 + (chance.randint(1975, 2006),))
+        people.append({
+            "name": name,
+            "phone": f"{PHONE_PREFIX}{number:04d}",
+            "home_center": CENTERS[(number - 1) % len(CENTERS)][0],
+            "id_card_tail": f"{chance.randint(0, 999):03d}{chance.choice('0123456789X')}",
+            "birth_year": birth_year,
+        })
+    return people
+
+
+def _created(create: Callable[[], object]) -> bool:
+    try:
+        create()
+    except AlreadyExists:
+        return False
+    return True
+
+
+STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users]

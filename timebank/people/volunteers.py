@@ -1,0 +1,195 @@
+"""Volunteers (志愿者): a person with a unique mobile number, a home center and a ledger account.
+
+Who sees whom: an admin everyone; staff the volunteers of their center; a supervisor those of the centers assigned to
+them; a volunteer only themselves. A volunteer out of sight is reported as not existing (404), never as forbidden.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from timebank.audit.services import record
+from timebank.auth.access import Forbidden, Principal
+from timebank.clock import utcnow
+from timebank.db import Database
+from timebank.errors import NotFound, ValidationFailed
+from timebank.people import rules
+from timebank.ledger.postings import label_account, open_account_in
+from timebank.people.centers import center_for_write
+from timebank.people.errors import AlreadyExists, FieldErrors, field_error
+from timebank.people.models import Center, Volunteer
+from timebank.paging import Page, escape_like, paginate
+
+V = Volunteer.__table__
+C = Center.__table__
+
+EDITABLE = ("name", "phone", "home_center", "id_card_tail", "birth_year", "active")
+_MANAGERS = ("admin", "system", "staff")  # who may create and change volunteers (staff: in their own center)
+
+
+@dataclass(frozen=True)
+class VolunteerView:
+    id: int
+    name: str
+    phone: str
+    home_center: str  # the center's code
+    home_center_id: int
+    id_card_tail: str | None
+    birth_year: int | None
+    active: bool
+    account_id: int
+    created_at: datetime
+
+
+def create_volunteer(db: Database, *, actor: Principal, name: str, phone: str, home_center: str,
+                     id_card_tail: str | None = None, birth_year: int | None = None) -> VolunteerView:
+    """Register a volunteer at ``home_center`` (a center code) and open their ledger account ``volunteer:<id>``."""
+    _require_manager(actor)
+    problems = FieldErrors()
+    name = problems.check("name", rules.normalize_name, name)
+    phone = problems.check("phone", rules.normalize_phone, phone)
+    id_card_tail = problems.check("id_card_tail", rules.normalize_id_card_tail, id_card_tail)
+    birth_year = problems.check("birth_year", rules.normalize_birth_year, birth_year)
+    problems.raise_if_any()
+
+    def work(s: Session) -> VolunteerView:
+        center = center_for_write(s, actor, home_center)
+        _refuse_taken_phone(s, phone)
+        volunteer_id = insert_volunteer(s, name=name, phone=phone, center_id=center.id, id_card_tail=id_card_tail,
+                                        birth_year=birth_year)
+        record(s, actor=actor, action="volunteer.create", object_type="volunteer", object_id=volunteer_id,
+               center_id=center.id, detail={"name": name, "phone": phone, "home_center": center.code})
+        return _view(_row(s, volunteer_id))
+
+    return db.transaction(work)
+
+
+def list_volunteers(db: Database, *, actor: Principal, search: str | None = None, center: str | None = None,
+                    active: bool | None = None, page: int = 1, per_page: int = 20) -> Page[VolunteerView]:
+    """The volunteers ``actor`` may see, newest first; ``search`` matches a name or part of a phone number."""
+    query = _visible(select(V, C.c.code.label("home_center")).join(C, C.c.id == V.c.home_center_id), actor)
+    if center:
+        query = query.where(C.c.code == center.strip().upper())
+    if active is not None:
+        query = query.where(V.c.active.is_(active))
+    if search and search.strip():
+        term = search.strip()
+        digits = "".join(ch for ch in term if ch.isdigit())
+        conditions = [V.c.name.ilike(f"%{escape_like(term)}%", escape="\\")]
+        if digits and len(digits) == len(term.replace(" ", "").replace("-", "")):
+            conditions.append(V.c.phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    query = query.order_by(V.c.id.desc())
+    return db.transaction(lambda s: paginate(s, query, page=page, per_page=per_page, to_item=_view), readonly=True)
+
+
+def get_volunteer(db: Database, *, actor: Principal, volunteer_id: int) -> VolunteerView:
+    def work(s: Session) -> VolunteerView:
+        return _view(_visible_row(s, actor, volunteer_id))
+
+    return db.transaction(work, readonly=True)
+
+
+def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **changes) -> VolunteerView:
+    """Change any of ``EDITABLE``; a field given as ``None`` clears it (only the optional ones may be cleared)."""
+    _require_manager(actor)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed("unknown fields", fields={field: ["unknown field"] for field in sorted(unknown)})
+    problems = FieldErrors()
+    wanted = {}
+    for field, rule in (("name", rules.normalize_name), ("phone", rules.normalize_phone),
+                        ("id_card_tail", rules.normalize_id_card_tail), ("birth_year", rules.normalize_birth_year)):
+        if field in changes:
+            wanted[field] = problems.check(field, rule, changes[field])
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            problems.add("active", "must be true or false")
+        wanted["active"] = changes["active"]
+    problems.raise_if_any()
+
+    def work(s: Session) -> VolunteerView:
+        row = _visible_row(s, actor, volunteer_id)
+        values = dict(wanted)
+        if "home_center" in changes:
+            center = center_for_write(s, actor, changes["home_center"])
+            values["home_center_id"] = center.id
+        if "phone" in values and values["phone"] != row.phone:
+            _refuse_taken_phone(s, values["phone"])
+        changed = {k: [row._mapping[k], v] for k, v in values.items() if row._mapping[k] != v}
+        if changed:
+            s.execute(update(V).where(V.c.id == volunteer_id).values({k: new for k, (_, new) in changed.items()}))
+            action = "volunteer.update"
+            if set(changed) == {"active"}:
+                action = "volunteer.activate" if values["active"] else "volunteer.deactivate"
+            record(s, actor=actor, action=action, object_type="volunteer", object_id=volunteer_id,
+                   center_id=values.get("home_center_id", row.home_center_id), detail={"changed": changed})
+        return _view(_row(s, volunteer_id))
+
+    return db.transaction(work)
+
+
+def set_volunteer_active(db: Database, *, actor: Principal, volunteer_id: int, active: bool) -> VolunteerView:
+    return update_volunteer(db, actor=actor, volunteer_id=volunteer_id, active=active)
+
+
+# ------------------------------------------------------------------------------ shared with the CSV import and users
+
+def insert_volunteer(s: Session, *, name: str, phone: str, center_id: int, id_card_tail: str | None,
+                     birth_year: int | None) -> int:
+    """Insert an already validated volunteer and their account; returns the new id. No audit entry, no checks."""
+    # The account is named after the volunteer's id, which exists only once the row does: open it under a
+    # placeholder code, then rename it in the same transaction.
+    account_id = open_account_in(s, code=f"volunteer:new:{uuid.uuid4().hex}", kind="volunteer", center_id=center_id)
+    volunteer_id = s.execute(insert(V).values(
+        name=name, phone=phone, home_center_id=center_id, id_card_tail=id_card_tail, birth_year=birth_year,
+        active=True, account_id=account_id, created_at=utcnow()).returning(V.c.id)).scalar_one()
+    label_account(s, account_id, code=f"volunteer:{volunteer_id}")
+    return volunteer_id
+
+
+def may_see(actor: Principal, volunteer_id: int, home_center_id: int) -> bool:
+    if actor.role == "volunteer":
+        return actor.volunteer_id is not None and volunteer_id == actor.volunteer_id
+    return actor.can_see_center(home_center_id)
+
+
+def _visible(query, actor: Principal):
+    if actor.role == "volunteer":
+        return query.where(V.c.id == (actor.volunteer_id if actor.volunteer_id is not None else -1))
+    visible = actor.visible_center_ids()
+    if visible is not None:
+        query = query.where(V.c.home_center_id.in_(visible or [-1]))
+    return query
+
+
+def _visible_row(s: Session, actor: Principal, volunteer_id: int):
+    row = _row(s, volunteer_id)
+    if row is None or not may_see(actor, row.id, row.home_center_id):
+        raise NotFound(f"no volunteer {volunteer_id}")
+    return row
+
+
+def _require_manager(actor: Principal) -> None:
+    if actor.role not in _MANAGERS:
+        raise Forbidden("only staff and admins may register or change volunteers")
+
+
+def _refuse_taken_phone(s: Session, phone: str) -> None:
+    if s.execute(select(V.c.id).where(V.c.phone == phone)).first() is not None:
+        raise field_error("phone", f"the phone number {phone} is already registered", AlreadyExists)
+
+
+def _row(s: Session, volunteer_id: int):
+    return s.execute(select(V, C.c.code.label("home_center")).join(C, C.c.id == V.c.home_center_id)
+                     .where(V.c.id == volunteer_id)).first()
+
+
+def _view(row) -> VolunteerView:
+    return VolunteerView(id=row.id, name=row.name, phone=row.phone, home_center=row.home_center,
+                         home_center_id=row.home_center_id, id_card_tail=row.id_card_tail, birth_year=row.birth_year,
+                         active=row.active, account_id=row.account_id, created_at=row.created_at)

@@ -1,0 +1,95 @@
+"""Security headers on every response, and the cookie flags.
+
+The Content-Security-Policy allows no inline script or style anywhere: pages load their scripts and styles from the
+app's own static files. Cookies are HttpOnly and SameSite=Lax always, and Secure whenever the request came over HTTPS
+(or the service's public address is HTTPS). Behind a reverse proxy set ``TIMEBANK_TRUSTED_PROXIES`` to the number of
+proxies in front of the app, so the client's address (sign-in throttling, audit) and scheme (Secure cookies) are the
+real ones and not the proxy's.
+"""
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+))
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+HSTS = "max-age=31536000"
+
+MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every URL: a number past the database's integer range matches no route (404), instead of
+    reaching a query and failing there with an overflow (500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
+
+
+def init_app(app) -> None:
+    # Before any blueprint with ``<int:…>`` routes is registered: rules pick their converter when they are added.
+    app.url_map.converters["int"] = DatabaseId
+
+    public_url = app.config.get("PUBLIC_URL") or ""
+    if public_url.lower().startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+
+    app.session_interface = SessionInterface()
+    app.after_request(add_security_headers)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure on every HTTPS request (Flask saves the session after the
+    ``after_request`` hooks, so the session cookie gets its flag here rather than in ``add_security_headers``)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
+def add_security_headers(response):
+    for name, value in HEADERS.items():
+        response.headers[name] = value
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+        _make_cookies_secure(response)
+    return response
+
+
+def _make_cookies_secure(response) -> None:
+    """Over HTTPS every cookie is Secure, whatever set it (session, language, text size)."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies or all(_has_secure(c) for c in cookies):
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        response.headers.add("Set-Cookie", cookie if _has_secure(cookie) else f"{cookie}; Secure")
+
+
+def _has_secure(cookie: str) -> bool:
+    return any(part.strip().lower() == "secure" for part in cookie.split(";")[1:])

@@ -1,0 +1,66 @@
+"""The admin's pages for centers: list with search and paging, create, edit, deactivate."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from timebank.auth.access import allow
+from timebank.db import get_db
+from timebank.people import services
+from timebank.people.schemas import CenterCreateSchema, CenterListQuerySchema, CenterUpdateSchema
+from timebank.web.access import current_principal, page_blueprint, safe_next
+from timebank.web.forms import FormState, flash_refusal, load_and_call, query
+
+bp = page_blueprint("centers", __name__, url_prefix="/centers")
+
+
+@bp.get("/")
+@allow("admin")
+def index():
+    args = query(CenterListQuerySchema())
+    centers = services.list_centers(get_db(), actor=current_principal(), **args)
+    return render_template("centers/list.html", centers=centers, args=args)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow("admin")
+def create():
+    state = FormState()
+    if request.method == "POST":
+        center = load_and_call(CenterCreateSchema(), lambda data: services.create_center(
+            get_db(), actor=current_principal(), **data), state=state)
+        if center is not None:
+            flash(_("Center %(code)s %(name)s was added.", code=center.code, name=center.name), "success")
+            return redirect(url_for("centers.index", search=center.code))
+    return render_template("centers/form.html", state=state, center=None), state.status
+
+
+@bp.route("/<int:center_id>/edit", methods=["GET", "POST"])
+@allow("admin")
+def edit(center_id: int):
+    db, actor = get_db(), current_principal()
+    center = services.get_center(db, actor=actor, center_id=center_id)
+    state = FormState(values={"name": center.name, "district": center.district})
+    if request.method == "POST":
+        updated = load_and_call(CenterUpdateSchema(), lambda data: services.update_center(
+            db, actor=actor, center_id=center_id, **data), state=state, fields=("name", "district"))
+        if updated is not None:
+            flash(_("Center %(code)s was saved.", code=updated.code), "success")
+            return redirect(url_for("centers.index", search=updated.code))
+    return render_template("centers/form.html", state=state, center=center), state.status
+
+
+@bp.post("/<int:center_id>/active")
+@allow("admin")
+def set_active(center_id: int):
+    state = FormState()
+    center = load_and_call(CenterUpdateSchema(), lambda data: services.set_center_active(
+        get_db(), actor=current_principal(), center_id=center_id, active=data.get("active")),
+        state=state, fields=("active",))
+    if center is None:
+        flash_refusal(state)
+    elif center.active:
+        flash(_("Center %(code)s is active again.", code=center.code), "success")
+    else:
+        flash(_("Center %(code)s was deactivated.", code=center.code), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("centers.index")))

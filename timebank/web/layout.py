@@ -1,0 +1,55 @@
+"""What every page template can use: the signed-in person, the navigation for their role, paging links."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+
+from timebank.web.access import current_principal
+from timebank.web.messages import ROLE_NAMES
+
+
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: object  # a lazy translation
+    roles: frozenset[str]
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+    @property
+    def current(self) -> bool:
+        return (request.endpoint or "").split(".")[0] == self.endpoint.split(".")[0]
+
+
+NAVIGATION = (
+    NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
+    NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
+    NavLink("users.index", _l("Users"), frozenset({"admin"})),
+    NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
+)
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def _layout():
+        principal = current_principal()
+        role = principal.role if principal else None
+        return {
+            "principal": principal,
+            "role_name": ROLE_NAMES.get(role, "") if role else "",
+            "navigation": [link for link in NAVIGATION if role in link.roles] if principal else [],
+            # Volunteers (and everyone before signing in, who may be one) get the larger type and targets.
+            "large_print": principal is None or role == "volunteer",
+            "page_url": page_url,
+        }
+
+
+def page_url(page: int) -> str:
+    """This list's address at another page, keeping its search and filters."""
+    args = request.args.to_dict()
+    args["page"] = str(page)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
