@@ -174,3 +174,5 @@ def test_a_users_stored_language_greets_them_on_a_new_device(page, live_server, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, 王秀英")
     page.get_by_role("button", name="中文").click()  # this device's choice wins from now on
     expect(page.get_by_role("heading", level=1)).to_have_text("王秀英，您好")
+    stored = services.get_user(get_db(live_server.app), actor=Principal.system("test"), user_id=city.volunteer.user_id)
+    assert stored.locale == "zh"  # and it is kept on their user row, for the next new device

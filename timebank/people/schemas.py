@@ -99,6 +99,7 @@ class VolunteerSchema(Schema):
     name = fields.String(dump_only=True)
     phone = fields.String(dump_only=True, metadata={"description": "11-digit mainland mobile number"})
     home_center = fields.String(dump_only=True, metadata={"description": "the home center's code"})
+    home_center_name = fields.String(dump_only=True)
     id_card_tail = fields.String(dump_only=True, allow_none=True)
     birth_year = fields.Integer(dump_only=True, allow_none=True)
     active = fields.Boolean(dump_only=True)

@@ -14,7 +14,8 @@ from timebank.people.service_types import (  # noqa: F401
     ServiceTypeView, create_service_type, get_service_type, list_service_types, update_service_type,
 )
 from timebank.people.users import (  # noqa: F401
-    UserView, create_user, ensure_first_admin, get_user, list_users, reset_password, set_user_active, update_user,
+    UserView, create_user, ensure_first_admin, get_user, list_users, reset_password, set_own_language, set_user_active,
+    update_user,
 )
 from timebank.people.volunteers import (  # noqa: F401
     VolunteerView, create_volunteer, get_volunteer, list_volunteers, set_volunteer_active, update_volunteer,

@@ -188,6 +188,19 @@ def set_user_active(db: Database, *, actor: Principal, user_id: int, active: boo
     return update_user(db, actor=actor, user_id=user_id, active=active)
 
 
+def set_own_language(db: Database, *, actor: Principal, language: str) -> None:
+    """A signed-in person keeps their language on their user row, so it follows them to another device."""
+    if actor.user_id is None:
+        raise ValidationFailed("only a signed-in person has a language of their own")
+    if language not in LOCALES:
+        raise ValidationFailed("unknown language", fields={"language": [f"one of {', '.join(LOCALES)}"]})
+
+    def work(s: Session) -> None:
+        s.execute(update(User).where(User.id == actor.user_id).values(locale=language))
+
+    db.transaction(work)
+
+
 def reset_password(db: Database, *, actor: Principal, user_id: int) -> UserView:
     """Give a user a new one-time password (returned once) and end all their sessions and tokens."""
     require_admin(actor, "reset a password")

@@ -38,6 +38,7 @@ class VolunteerView:
     phone: str
     home_center: str  # the center's code
     home_center_id: int
+    home_center_name: str
     id_card_tail: str | None
     birth_year: int | None
     active: bool
@@ -71,7 +72,7 @@ def create_volunteer(db: Database, *, actor: Principal, name: str, phone: str, h
 def list_volunteers(db: Database, *, actor: Principal, search: str | None = None, center: str | None = None,
                     active: bool | None = None, page: int = 1, per_page: int = 20) -> Page[VolunteerView]:
     """The volunteers ``actor`` may see, newest first; ``search`` matches a name or part of a phone number."""
-    query = _visible(select(V, C.c.code.label("home_center")).join(C, C.c.id == V.c.home_center_id), actor)
+    query = _visible(_with_center(), actor)
     if center:
         query = query.where(C.c.code == center.strip().upper())
     if active is not None:
@@ -185,11 +186,17 @@ def _refuse_taken_phone(s: Session, phone: str) -> None:
 
 
 def _row(s: Session, volunteer_id: int):
-    return s.execute(select(V, C.c.code.label("home_center")).join(C, C.c.id == V.c.home_center_id)
-                     .where(V.c.id == volunteer_id)).first()
+    return s.execute(_with_center().where(V.c.id == volunteer_id)).first()
 
 
 def _view(row) -> VolunteerView:
     return VolunteerView(id=row.id, name=row.name, phone=row.phone, home_center=row.home_center,
-                         home_center_id=row.home_center_id, id_card_tail=row.id_card_tail, birth_year=row.birth_year,
+                         home_center_id=row.home_center_id, home_center_name=row.home_center_name,
+                         id_card_tail=row.id_card_tail, birth_year=row.birth_year,
                          active=row.active, account_id=row.account_id, created_at=row.created_at)
+
+
+def _with_center():
+    """Volunteers with their home center's code and name, for views."""
+    return select(V, C.c.code.label("home_center"), C.c.name.label("home_center_name")).join(
+        C, C.c.id == V.c.home_center_id)

@@ -9,6 +9,7 @@ from timebank.auth import services as auth
 from timebank.auth.access import ROLES, allow
 from timebank.auth.schemas import PasswordChangeSchema, TokenRequestSchema
 from timebank.db import get_db
+from timebank.people import services as people
 from timebank.web import i18n
 from timebank.web.access import current_principal, page_blueprint, safe_next
 from timebank.web.forms import FormState, load_and_call
@@ -75,6 +76,9 @@ def choose_language():
     language = request.form.get("language", "")
     if language in i18n.LANGUAGES:
         i18n.remember(response, i18n.LANGUAGE_COOKIE, language)
+        principal = current_principal()
+        if principal is not None:
+            people.set_own_language(get_db(), actor=principal, language=language)
     return response
 
 
