@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -78,7 +78,7 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self.stats = Stats()
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, echo=echo)
+            self.engine = _sqlite_engine(url, echo=echo, pool_size=pool_size)
         else:
             self.engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=60
@@ -120,18 +120,23 @@ class Database:
         if self.is_sqlite:
             text = str(error.orig)
             return "database is locked" in text or "UNIQUE constraint failed" in text
+        # A dead connection is not retried here: if it died during COMMIT the work may have committed, and not every
+        # unit of work is idempotent. The pool's pre-ping (one round trip) keeps dead connections out instead.
         return getattr(error.orig, "sqlstate", None) in _PG_RETRYABLE
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
-    # NullPool: a connection per unit of work; SQLite connections are cheap and this keeps threads apart.
+def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
+    # Keep connections open: closing the last one checkpoints and deletes the WAL, and every new one re-runs the
+    # pragmas. A connection serves one thread at a time; beyond pool_size, extra ones open and close (never block).
     engine = create_engine(
         url,
         echo=echo,
-        poolclass=NullPool,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=-1,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
     )
 
@@ -144,6 +149,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Connections stay open in the pool, so the WAL is never deleted; cap what it keeps after a checkpoint.
+        cursor.execute("PRAGMA journal_size_limit = 67108864")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from timebank.clock import utcnow
@@ -36,6 +36,27 @@ T = Transfer.__table__
 L = Lot.__table__
 M = LotMovement.__table__
 R = Refusal.__table__
+
+# The statements of the hot paths, built once. SQLAlchemy's compiled cache already hits, but building a statement
+# and deriving its cache key on every call cost more Python than the database spends running it; a statement built
+# at import has its cache key memoized.
+_FIND_TRANSFER = select(T.c.id, T.c.fingerprint).where(T.c.idempotency_key == bindparam("key"))
+_FIND_REFUSAL = select(R).where(R.c.idempotency_key == bindparam("key"))
+_INSERT_TRANSFER = insert(T).returning(T.c.id)
+_INSERT_LOT = insert(L).returning(L.c.id)
+_INSERT_MOVEMENT = insert(M)
+_SELECT_TRANSFER = select(T).where(T.c.id == bindparam("id"))
+_LOCK_TRANSFER = _SELECT_TRANSFER.with_for_update(key_share=True)
+_RESOLUTION = select(T.c.kind, T.c.created_at).where(T.c.pending_id == bindparam("hold_id"))
+_LIVE_LOTS = (select(L.c.id, L.c.remaining, L.c.expires_at)
+              .where(L.c.account_id == bindparam("account_id"), L.c.expired_at.is_(None), L.c.remaining > 0)
+              .order_by(L.c.expires_at, L.c.id))
+_TAKE_FROM_LOT = (update(L).where(L.c.id == bindparam("lot_id"), L.c.remaining >= bindparam("take"),
+                                  L.c.expired_at.is_(None))
+                  .values(remaining=L.c.remaining - bindparam("take")))
+_BALANCE = select(A.c.credits_posted, A.c.debits_posted, A.c.credits_pending, A.c.debits_pending).where(
+    A.c.id == bindparam("account_id"))
+_APPLY: dict[tuple[tuple[str, ...], bool], object] = {}  # _apply's guarded UPDATE, per (columns changed, kind checked)
 
 EXPIRY_SINK = "sink:expiry"
 REDEMPTION_SINK = "sink:redemption"
@@ -134,10 +155,7 @@ def get_balance(db: Database, account_id: int) -> Balance:
     """One row, whatever the number of transfers (SPEC §4.8)."""
 
     def work(s: Session) -> Balance:
-        row = s.execute(
-            select(A.c.credits_posted, A.c.debits_posted, A.c.credits_pending, A.c.debits_pending)
-            .where(A.c.id == account_id)
-        ).first()
+        row = s.connection().execute(_BALANCE, {"account_id": account_id}).first()
         if row is None:
             raise errors.AccountNotFound()
         return Balance(account_id, *row)
@@ -162,11 +180,9 @@ def mint(db: Database, *, account_id: int, issuer_account_id: int, amount: int, 
         _apply(s, {issuer_account_id: {"debits_posted": amount}, account_id: {"credits_posted": amount}},
                kinds={issuer_account_id: "issuance", account_id: "volunteer"})
         transfer_id = _insert_transfer(s, "mint", issuer_account_id, account_id, amount, key, fp, cause, at)
-        lot_id = s.execute(
-            insert(L).values(account_id=account_id, mint_transfer_id=transfer_id, amount=amount, remaining=amount,
-                             expires_at=expires_at).returning(L.c.id)
-        ).scalar_one()
-        s.execute(insert(M).values(transfer_id=transfer_id, lot_id=lot_id, delta=amount))
+        lot_id = s.execute(_INSERT_LOT, {"account_id": account_id, "mint_transfer_id": transfer_id, "amount": amount,
+                                         "remaining": amount, "expires_at": expires_at}).scalar_one()
+        s.execute(_INSERT_MOVEMENT, {"transfer_id": transfer_id, "lot_id": lot_id, "delta": amount})
         return _posted(s, transfer_id, lot_id=lot_id)
 
     return _idempotent(db, key, fp, work)
@@ -373,10 +389,11 @@ def _idempotent(db: Database, key: str, fp: str, work: Callable[[Session], Poste
                                fields={"idempotency_key": ["required"]})
 
     def attempt(s: Session):
-        prior = _find_prior(s, key)
+        c = s.connection()  # Core execution: for these statements the ORM session adds only time
+        prior = _find_prior(c, key)
         if prior is not None:
-            return _replay(s, prior, fp)
-        return work(s)
+            return _replay(c, prior, fp)
+        return work(c)
 
     try:
         return db.transaction(attempt)
@@ -391,10 +408,10 @@ def _idempotent(db: Database, key: str, fp: str, work: Callable[[Session], Poste
 
 
 def _find_prior(s: Session, key: str):
-    row = s.execute(select(T.c.id, T.c.fingerprint).where(T.c.idempotency_key == key)).first()
+    row = s.execute(_FIND_TRANSFER, {"key": key}).first()
     if row is not None:
         return ("transfer", row.id, row.fingerprint)
-    row = s.execute(select(R).where(R.c.idempotency_key == key)).first()
+    row = s.execute(_FIND_REFUSAL, {"key": key}).first()
     if row is not None:
         return ("refusal", row, row.fingerprint)
     return None
@@ -432,23 +449,35 @@ def _apply(s: Session, changes: dict[int, dict[str, int]], *, kinds: dict[int, s
         d_cp = delta.get("credits_posted", 0)
         d_dp = delta.get("debits_posted", 0)
         d_dpend = delta.get("debits_pending", 0)
-        stmt = (
-            update(A)
-            .where(A.c.id == account_id)
-            .where(or_(A.c.no_overdraft.is_(False),
-                       A.c.credits_posted + d_cp >= A.c.debits_posted + d_dp + A.c.debits_pending + d_dpend))
-            .values({A.c[column]: A.c[column] + amount for column, amount in delta.items()})
-        )
         required_kind = (kinds or {}).get(account_id)
-        if required_kind:
-            stmt = stmt.where(A.c.kind == required_kind)
-        if s.execute(stmt).rowcount != 1:
+        params = {f"add_{column}": amount for column, amount in delta.items()}
+        params.update(account_id=account_id, d_cp=d_cp, d_dp=d_dp, d_dpend=d_dpend)
+        if required_kind:  # never pass a key named like a column the statement does not bind: it would join the SET
+            params["required_kind"] = required_kind
+        if s.execute(_apply_statement(tuple(delta), bool(required_kind)), params).rowcount != 1:
             found = s.execute(select(A.c.kind).where(A.c.id == account_id)).scalar()
             if found is None:
                 raise errors.AccountNotFound(f"no account {account_id}")
             if required_kind and found != required_kind:
                 raise ValidationFailed(f"account {account_id} is a {found} account, not a {required_kind} account")
             raise errors.InsufficientCredits()
+
+
+def _apply_statement(columns: tuple[str, ...], with_kind: bool):
+    stmt = _APPLY.get((columns, with_kind))
+    if stmt is None:
+        stmt = (
+            update(A)
+            .where(A.c.id == bindparam("account_id"))
+            .where(or_(A.c.no_overdraft.is_(False),
+                       A.c.credits_posted + bindparam("d_cp") >= A.c.debits_posted + bindparam("d_dp")
+                       + A.c.debits_pending + bindparam("d_dpend")))
+            .values({A.c[column]: A.c[column] + bindparam(f"add_{column}") for column in columns})
+        )
+        if with_kind:
+            stmt = stmt.where(A.c.kind == bindparam("required_kind"))
+        _APPLY[(columns, with_kind)] = stmt
+    return stmt
 
 
 def _lock_accounts(s: Session, account_ids: list[int]) -> None:
@@ -467,16 +496,15 @@ def _account_id(s: Session, code: str) -> int:
 def _insert_transfer(s: Session, kind: str, debit: int, credit: int, amount: int, key: str, fp: str, cause: Cause,
                      at: datetime, *, pending_id: int | None = None, reverses_id: int | None = None,
                      timeout_at: datetime | None = None) -> int:
-    return s.execute(
-        insert(T).values(kind=kind, debit_account_id=debit, credit_account_id=credit, amount=amount,
-                         pending_id=pending_id, reverses_id=reverses_id, timeout_at=timeout_at,
-                         idempotency_key=key, fingerprint=fp, actor=cause.actor, reason_type=cause.reason_type,
-                         reason_id=cause.reason_id, created_at=at).returning(T.c.id)
-    ).scalar_one()
+    return s.execute(_INSERT_TRANSFER, {
+        "kind": kind, "debit_account_id": debit, "credit_account_id": credit, "amount": amount,
+        "pending_id": pending_id, "reverses_id": reverses_id, "timeout_at": timeout_at, "idempotency_key": key,
+        "fingerprint": fp, "actor": cause.actor, "reason_type": cause.reason_type, "reason_id": cause.reason_id,
+        "created_at": at}).scalar_one()
 
 
 def _posted(s: Session, transfer_id: int, *, lot_id: int | None = None, replayed: bool = False) -> Posted:
-    row = s.execute(select(T).where(T.c.id == transfer_id)).one()
+    row = s.execute(_SELECT_TRANSFER, {"id": transfer_id}).one()
     return Posted(id=row.id, kind=row.kind, debit_account_id=row.debit_account_id,
                   credit_account_id=row.credit_account_id, amount=row.amount, pending_id=row.pending_id,
                   reverses_id=row.reverses_id, timeout_at=row.timeout_at, created_at=row.created_at,
@@ -487,14 +515,14 @@ def _lock_transfer(s: Session, transfer_id: int):
     """Read a transfer and lock its row until the end of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE
     already serializes writers). ``FOR NO KEY UPDATE`` leaves the row free for the foreign-key checks of new rows
     naming it, so it waits only for other postings that resolve or reverse this same transfer."""
-    return s.execute(select(T).where(T.c.id == transfer_id).with_for_update(key_share=True)).first()
+    return s.execute(_LOCK_TRANSFER, {"id": transfer_id}).first()
 
 
 def _open_hold(s: Session, hold_id: int):
     hold = _lock_transfer(s, hold_id)
     if hold is None or hold.kind != "pending":
         raise errors.TransferNotFound(f"no hold {hold_id}")
-    resolution = s.execute(select(T.c.kind, T.c.created_at).where(T.c.pending_id == hold_id)).first()
+    resolution = s.execute(_RESOLUTION, {"hold_id": hold_id}).first()
     if resolution is not None:
         raise errors.HoldNotPending(
             f"hold {hold_id} was already resolved ({resolution.kind}) at {resolution.created_at.isoformat()}"
@@ -503,11 +531,7 @@ def _open_hold(s: Session, hold_id: int):
 
 
 def _live_lots(s: Session, account_id: int) -> list[LotView]:
-    rows = s.execute(
-        select(L.c.id, L.c.remaining, L.c.expires_at)
-        .where(L.c.account_id == account_id, L.c.expired_at.is_(None), L.c.remaining > 0)
-        .order_by(L.c.expires_at, L.c.id)
-    ).all()
+    rows = s.execute(_LIVE_LOTS, {"account_id": account_id}).all()
     return [LotView(row.id, row.remaining, row.expires_at) for row in rows]
 
 
@@ -518,12 +542,10 @@ def _take_from_lots(s: Session, transfer_id: int, account_id: int, amount: int, 
     except AllocationShortfall as short:
         raise LedgerInvariantBroken(f"account {account_id}: lots do not cover its available credits ({short})")
     for lot_id, take in taken:
-        done = s.execute(
-            update(L).where(L.c.id == lot_id, L.c.remaining >= take, L.c.expired_at.is_(None))
-            .values(remaining=L.c.remaining - take)
-        ).rowcount
+        done = s.execute(_TAKE_FROM_LOT, {"lot_id": lot_id, "take": take}).rowcount
         _assert(done == 1, f"lot {lot_id} changed under its account lock")
-    s.execute(insert(M), [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": -take} for lot_id, take in taken])
+    s.execute(_INSERT_MOVEMENT,
+              [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": -take} for lot_id, take in taken])
 
 
 def _hold_lots(s: Session, hold_id: int, at: datetime) -> list[tuple[int, int, bool]]:
