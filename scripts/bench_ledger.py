@@ -44,6 +44,7 @@ from sqlmodel import SQLModel
 import timebank.models  # noqa: F401  (every table, for create_all)
 from timebank.clock import utcnow
 from timebank.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from timebank.ledger import accounts as ledger_accounts
 from timebank.ledger import postings
 from timebank.ledger.check import check_ledger
 from timebank.ledger.postings import Cause
@@ -353,9 +354,9 @@ class Bench:
             self.url = self.raw_target.replace("postgresql://", "postgresql+psycopg://", 1)
         self.setup_db = Database(self.url, pool_size=2)
         SQLModel.metadata.create_all(self.setup_db.engine)
-        postings.ensure_system_accounts(self.setup_db)
-        self.issuer = postings.open_account(self.setup_db, code="issuance:bench-center", kind="issuance")
-        self.sink = postings.open_account(self.setup_db, code=postings.REDEMPTION_SINK, kind="redemption")
+        ledger_accounts.ensure_system_accounts(self.setup_db)
+        self.issuer = ledger_accounts.open_account(self.setup_db, code="issuance:bench-center", kind="issuance")
+        self.sink = ledger_accounts.open_account(self.setup_db, code=ledger_accounts.REDEMPTION_SINK, kind="redemption")
         self.serial = 0
 
     def app_db(self, workers: int) -> Database:
@@ -370,7 +371,7 @@ class Bench:
         return f"bench:{self.run_id}:{self.serial}:{uuid.uuid4().hex[:8]}"
 
     def volunteer(self, *, funded: bool) -> int:
-        account = postings.open_account(self.setup_db, code=f"volunteer:{self.key()[-30:]}", kind="volunteer")
+        account = ledger_accounts.open_account(self.setup_db, code=f"volunteer:{self.key()[-30:]}", kind="volunteer")
         if funded:
             postings.mint(self.setup_db, account_id=account, issuer_account_id=self.issuer, amount=FUNDS,
                           expires_at=utcnow() + timedelta(days=730), key=self.key(), cause=CAUSE)
@@ -481,7 +482,7 @@ def verify_same_statements(bench: Bench) -> dict[str, Cost]:
         wire.attach(raw.conn)
     cases = {name: (make_app(bench), make_raw(bench), funded) for name, (make_app, make_raw, funded)
              in OPERATIONS.items()}
-    cases["get_balance"] = (lambda db, account, key: postings.get_balance(db, account),
+    cases["get_balance"] = (lambda db, account, key: ledger_accounts.get_balance(db, account),
                             lambda raw, account, key: raw.get_balance(account), False)
     costs: dict[str, Cost] = {}
     try:
@@ -587,7 +588,7 @@ def build_books(bench: Bench, transfers: int) -> int:
     """A volunteer with ``transfers`` mints on its books, inserted in bulk with one lot and one lot movement each,
     and its stored totals (and the issuer's) raised to match, so ``ledger check`` still holds."""
     account = bench.volunteer(funded=False)
-    issuer = postings.open_account(bench.setup_db, code="issuance:bench-books", kind="issuance")
+    issuer = ledger_accounts.open_account(bench.setup_db, code="issuance:bench-books", kind="issuance")
     now = utcnow()
     sqlite = bench.backend == "sqlite"
     at = f"{now:%Y-%m-%d %H:%M:%S.%f}" if sqlite else now
@@ -619,7 +620,7 @@ def time_balance_reads(bench: Bench, accounts: dict[str, int], reads: int) -> di
     """Interleave app and raw reads of every account, so drift in the machine hits all of them alike."""
     db, raw = bench.app_db(1), bench.raw()
     samples: dict[tuple[str, str], list[float]] = {(label, path): [] for label in accounts for path in ("app", "raw")}
-    readers = {"app": lambda account: postings.get_balance(db, account), "raw": raw.get_balance}
+    readers = {"app": lambda account: ledger_accounts.get_balance(db, account), "raw": raw.get_balance}
     try:
         for n in range(reads + 50):
             for label, account in accounts.items():

@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from timebank.clock import utcnow
-from timebank.ledger import postings
+from timebank.ledger import accounts, postings
 from timebank.ledger.postings import Cause
 
 CAUSE = Cause("user:test", "test", "1")
@@ -16,15 +16,15 @@ def key() -> str:
 
 
 def issuer(db, code: str = "C001") -> int:
-    return postings.open_account(db, code=f"issuance:{code}", kind="issuance")
+    return accounts.open_account(db, code=f"issuance:{code}", kind="issuance")
 
 
 def volunteer(db, name: str | None = None) -> int:
-    return postings.open_account(db, code=f"volunteer:{name or uuid.uuid4().hex[:12]}", kind="volunteer")
+    return accounts.open_account(db, code=f"volunteer:{name or uuid.uuid4().hex[:12]}", kind="volunteer")
 
 
 def sink(db) -> int:
-    return postings.open_account(db, code=postings.REDEMPTION_SINK, kind="redemption")
+    return accounts.open_account(db, code=accounts.REDEMPTION_SINK, kind="redemption")
 
 
 def funded(db, amount: int, *, days: int = 730) -> int:

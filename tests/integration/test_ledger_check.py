@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.ledger_helpers import CAUSE, issuer, key, sink, volunteer
 from timebank import create_app
 from timebank.clock import utcnow
-from timebank.ledger import postings
+from timebank.ledger import postings, sweeps
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Transfer
 
@@ -71,8 +71,8 @@ def busy_ledger(db) -> Activity:
     mint_reversal = postings.reverse(db, transfer_id=reversed_mint.id, key=key(), cause=CAUSE, now=now)
 
     later = now + 2 * DAY
-    assert postings.void_timed_out_holds(db, cause=CAUSE, now=later) == 1
-    assert postings.expire_due_lots(db, cause=CAUSE, now=later) == 1
+    assert sweeps.void_timed_out_holds(db, cause=CAUSE, now=later) == 1
+    assert sweeps.expire_due_lots(db, cause=CAUSE, now=later) == 1
     assert check_ledger(db) == [], "the ledger must be sound before it is damaged"
     return Activity(alice, bob, center, redemption, old_mint, kept_mint, reversed_mint, open_hold, voided_hold,
                     timed_out_hold, kept_post, reversed_post, post_reversal, mint_reversal)

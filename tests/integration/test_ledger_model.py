@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from timebank.errors import ValidationFailed
-from timebank.ledger import errors, postings
+from timebank.ledger import accounts, errors, postings, sweeps
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account, Lot
 from timebank.ledger.postings import Cause
@@ -175,12 +175,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_funded_accounts(self, opening, days):
         """Every run opens its own accounts, and each volunteer starts with one lot, so holds can happen at once."""
         run = uuid.uuid4().hex[:10]
-        self.center = postings.open_account(self.db, code=f"issuance:sim-{run}", kind="issuance")
-        self.volunteers = [postings.open_account(self.db, code=f"volunteer:sim-{run}-{n}", kind="volunteer")
+        self.center = accounts.open_account(self.db, code=f"issuance:sim-{run}", kind="issuance")
+        self.volunteers = [accounts.open_account(self.db, code=f"volunteer:sim-{run}-{n}", kind="volunteer")
                            for n in range(VOLUNTEERS)]
-        self.redemption = postings.open_account(self.db, code=postings.REDEMPTION_SINK, kind="redemption")
+        self.redemption = accounts.open_account(self.db, code=accounts.REDEMPTION_SINK, kind="redemption")
         self.expiry = self.db.transaction(lambda s: s.execute(
-            select(Account.id).where(Account.code == postings.EXPIRY_SINK)).scalar_one(), readonly=True)
+            select(Account.id).where(Account.code == accounts.EXPIRY_SINK)).scalar_one(), readonly=True)
         for account in [self.center, *self.volunteers]:
             self.model.accounts[account] = Totals()
         # The sinks are shared with earlier runs: the model follows their change from here.
@@ -191,7 +191,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.mint(who, amount, days)
 
     def _stored(self, account: int) -> tuple[int, int, int, int]:
-        balance = postings.get_balance(self.db, account)
+        balance = accounts.get_balance(self.db, account)
         return (balance.credits_posted, balance.debits_posted, balance.credits_pending, balance.debits_pending)
 
     def _sent(self, key: str, send: Callable[[str, datetime], postings.Posted], *,
@@ -336,14 +336,14 @@ class LedgerMachine(RuleBasedStateMachine):
     def _sweep_timed_out_holds(self):
         at = self.model.now
         due = [hold for hold in self.model.holds if hold.status == "pending" and hold.timeout_at <= at]
-        assert postings.void_timed_out_holds(self.db, cause=CAUSE, now=at) == len(due)
+        assert sweeps.void_timed_out_holds(self.db, cause=CAUSE, now=at) == len(due)
         for hold in due:
             self._release(hold, "timeout")
 
     def _sweep_expired_lots(self):
         at = self.model.now
         due = [lot for lot in self.model.lots.values() if not lot.expired and lot.expires_at <= at]
-        assert postings.expire_due_lots(self.db, cause=CAUSE, now=at) == sum(1 for lot in due if lot.remaining)
+        assert sweeps.expire_due_lots(self.db, cause=CAUSE, now=at) == sum(1 for lot in due if lot.remaining)
         for lot in due:
             transfer_id = None
             if lot.remaining:  # the sweep used the lot's own key: asking again names the transfer it made

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tests.ledger_helpers import CAUSE, funded, issuer, key, sink, volunteer
 from timebank.clock import utcnow
-from timebank.ledger import errors, postings
+from timebank.ledger import accounts, errors, postings
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Refusal, Transfer
 from timebank.ledger.postings import Posted
@@ -64,7 +64,7 @@ def test_concurrent_holds_beyond_the_balance_let_exactly_one_through(db):
 
     assert unexpected(results, errors.InsufficientCredits) == []
     assert outcomes(results) == {"ok": 1, "InsufficientCredits": 99}
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (100, 60, 40)
     assert len(transfers_where(db, Transfer.kind == "pending", Transfer.debit_account_id == account)) == 1
     refusals = db.transaction(lambda s: s.execute(select(func.count()).select_from(Refusal)).scalar_one())
@@ -84,9 +84,9 @@ def test_concurrent_posts_of_one_hold_post_it_once(db):
     [winner] = [r for r in results if isinstance(r, Posted)]
     [resolution] = transfers_where(db, Transfer.pending_id == hold.id)
     assert (resolution.id, resolution.kind, resolution.amount) == (winner.id, "post", 60)
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held) == (40, 0)
-    assert postings.get_balance(db, redemption).balance == 60
+    assert accounts.get_balance(db, redemption).balance == 60
     assert check_ledger(db) == []
 
 
@@ -105,8 +105,8 @@ def test_one_idempotency_key_from_many_threads_makes_one_transfer(db):
     assert len({r.lot_id for r in results}) == 1 and results[0].lot_id is not None
     assert sum(not r.replayed for r in results) == 1  # one thread made it; nineteen replayed it
     assert len(transfers_where(db, Transfer.idempotency_key == k)) == 1
-    assert postings.get_balance(db, account).balance == 100
-    assert [lot.remaining for lot in postings.live_lots(db, account)] == [100]
+    assert accounts.get_balance(db, account).balance == 100
+    assert [lot.remaining for lot in accounts.live_lots(db, account)] == [100]
     assert check_ledger(db) == []
 
 
@@ -125,7 +125,7 @@ def test_one_refused_key_from_many_threads_is_refused_once_and_stays_refused(db)
     stored = db.transaction(lambda s: s.execute(select(Refusal.__table__).where(Refusal.idempotency_key == k)).all())
     assert [row.code for row in stored] == ["insufficient_credits"]
     assert transfers_where(db, Transfer.idempotency_key == k) == []
-    assert postings.get_balance(db, account).held == 0
+    assert accounts.get_balance(db, account).held == 0
     assert check_ledger(db) == []
 
 
@@ -147,9 +147,9 @@ def test_posts_and_voids_of_the_same_holds_at_once_resolve_each_hold_once(db):
         [resolution] = transfers_where(db, Transfer.pending_id == hold.id)
         assert resolution.kind in ("post", "void")
         posted += resolution.kind == "post"
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held) == (1000 - 50 * posted, 0)
-    assert postings.get_balance(db, redemption).balance == 50 * posted
+    assert accounts.get_balance(db, redemption).balance == 50 * posted
     assert check_ledger(db) == []
 
 
@@ -179,7 +179,7 @@ def test_reversing_a_mint_while_spending_it_never_overdraws(db):
     for account, first in rounds:
         reversal, holds = results[first], results[first + 1:first + 6]
         held = sum(isinstance(r, Posted) for r in holds)
-        balance = postings.get_balance(db, account)
+        balance = accounts.get_balance(db, account)
         if isinstance(reversal, Posted):
             assert held == 0
             assert (balance.balance, balance.held) == (0, 0)
@@ -202,8 +202,8 @@ def test_concurrent_reversals_of_one_spend_reverse_it_once(db):
     assert unexpected(results, errors.AlreadyReversed) == []
     assert outcomes(results) == {"ok": 1, "AlreadyReversed": 19}
     assert len(transfers_where(db, Transfer.reverses_id == spend.id)) == 1
-    assert postings.get_balance(db, account).available == 100
-    assert postings.get_balance(db, redemption).balance == 0
+    assert accounts.get_balance(db, account).available == 100
+    assert accounts.get_balance(db, redemption).balance == 0
     assert check_ledger(db) == []
 
 
@@ -226,7 +226,7 @@ def test_expiry_racing_spends_of_the_same_lot_takes_only_what_is_left(db):
     [expired] = transfers_where(db, Transfer.kind == "expire", Transfer.debit_account_id == account) or [None]
     assert {r.id for r in expiries if isinstance(r, Posted)} <= {expired.id if expired else None}
     assert (expired.amount if expired else 0) == 100 - held
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (held, held, 0)
-    assert postings.live_lots(db, account) == []
+    assert accounts.live_lots(db, account) == []
     assert check_ledger(db) == []

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.ledger_helpers import CAUSE, funded, issuer, key, sink, volunteer
 from timebank.clock import utcnow
 from timebank.errors import ValidationFailed
-from timebank.ledger import errors, postings
+from timebank.ledger import accounts, errors, postings, sweeps
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account, Lot, Transfer
 
@@ -28,9 +28,9 @@ def test_mint_credits_a_new_lot_and_debits_the_issuer(db):
     posted = postings.mint(db, account_id=account, issuer_account_id=center, amount=150, expires_at=expires,
                            key=key(), cause=CAUSE)
     assert posted.kind == "mint" and posted.amount == 150 and posted.lot_id is not None
-    assert postings.get_balance(db, account).balance == 150
-    assert postings.get_balance(db, center).balance == -150
-    [lot] = postings.live_lots(db, account)
+    assert accounts.get_balance(db, account).balance == 150
+    assert accounts.get_balance(db, center).balance == -150
+    [lot] = accounts.live_lots(db, account)
     assert (lot.id, lot.remaining) == (posted.lot_id, 150)
     assert abs((lot.expires_at - expires).total_seconds()) < 1e-3
     assert total_of_balances(db) == 0
@@ -66,7 +66,7 @@ def test_hold_beyond_available_is_refused_counting_other_holds(db):
     with pytest.raises(errors.InsufficientCredits):
         postings.place_hold(db, account_id=account, to_account_id=sink(db), amount=41, timeout=HOUR, key=key(),
                             cause=CAUSE)
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (100, 60, 40)
     assert check_ledger(db) == []
 
@@ -80,7 +80,7 @@ def test_spending_takes_the_oldest_lots_first(db):
                           expires_at=now + timedelta(days=10), key=key(), cause=CAUSE)
     postings.place_hold(db, account_id=account, to_account_id=sink(db), amount=150, timeout=HOUR, key=key(),
                         cause=CAUSE)
-    remaining = {lot.id: lot.remaining for lot in postings.live_lots(db, account)}
+    remaining = {lot.id: lot.remaining for lot in accounts.live_lots(db, account)}
     assert remaining == {late.lot_id: 50}  # the early lot is drained first, then 50 from the late one
     assert check_ledger(db) == []
 
@@ -90,9 +90,9 @@ def test_post_moves_held_credits_to_the_sink_once(db):
     hold = postings.place_hold(db, account_id=account, to_account_id=redemption, amount=70, timeout=HOUR, key=key(),
                                cause=CAUSE)
     postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE)
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (30, 0, 30)
-    assert postings.get_balance(db, redemption).balance == 70
+    assert accounts.get_balance(db, redemption).balance == 70
     with pytest.raises(errors.HoldNotPending):
         postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE)
     with pytest.raises(errors.HoldNotPending):
@@ -110,9 +110,9 @@ def test_void_returns_credits_to_the_very_lots_they_came_from(db):
     hold = postings.place_hold(db, account_id=account, to_account_id=sink(db), amount=80, timeout=HOUR, key=key(),
                                cause=CAUSE)
     postings.void_hold(db, hold_id=hold.id, key=key(), cause=CAUSE)
-    remaining = {lot.id: lot.remaining for lot in postings.live_lots(db, account)}
+    remaining = {lot.id: lot.remaining for lot in accounts.live_lots(db, account)}
     assert remaining == {first.lot_id: 50, second.lot_id: 50}
-    assert postings.get_balance(db, account).available == 100
+    assert accounts.get_balance(db, account).available == 100
     assert check_ledger(db) == []
 
 
@@ -124,9 +124,9 @@ def test_a_timed_out_hold_cannot_be_posted_and_is_swept(db):
     later = now + 2 * HOUR
     with pytest.raises(errors.HoldExpired):
         postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE, now=later)
-    assert postings.void_timed_out_holds(db, cause=CAUSE, now=later) == 1
-    assert postings.void_timed_out_holds(db, cause=CAUSE, now=later) == 0
-    assert postings.get_balance(db, account).available == 100
+    assert sweeps.void_timed_out_holds(db, cause=CAUSE, now=later) == 1
+    assert sweeps.void_timed_out_holds(db, cause=CAUSE, now=later) == 0
+    assert accounts.get_balance(db, account).available == 100
     kinds = db.transaction(lambda s: s.execute(
         select(Transfer.kind).where(Transfer.pending_id == hold.id)).scalars().all())
     assert kinds == ["timeout"]
@@ -145,17 +145,17 @@ def test_expiry_takes_only_the_remainder_once(db):
     expired = postings.expire_lot(db, lot_id=lot.lot_id, cause=CAUSE, now=later)
     assert expired.kind == "expire" and expired.amount == 70
     assert postings.expire_lot(db, lot_id=lot.lot_id, cause=CAUSE, now=later).id == expired.id  # replay
-    assert postings.expire_due_lots(db, cause=CAUSE, now=later) == 0
+    assert sweeps.expire_due_lots(db, cause=CAUSE, now=later) == 0
     expiry = db.transaction(lambda s: s.execute(
-        select(Account.id).where(Account.code == postings.EXPIRY_SINK)).scalar_one())
-    assert postings.get_balance(db, expiry).balance == 70
-    assert postings.get_balance(db, account).balance == 0
+        select(Account.id).where(Account.code == accounts.EXPIRY_SINK)).scalar_one())
+    assert accounts.get_balance(db, expiry).balance == 70
+    assert accounts.get_balance(db, account).balance == 0
     assert check_ledger(db) == []
 
 
 def test_a_lot_cannot_be_expired_before_its_date(db):
     account = funded(db, 100, days=3)
-    [lot] = postings.live_lots(db, account)
+    [lot] = accounts.live_lots(db, account)
     with pytest.raises(ValidationFailed):
         postings.expire_lot(db, lot_id=lot.id, cause=CAUSE)
 
@@ -170,7 +170,7 @@ def test_credits_voided_back_into_an_expired_lot_expire_at_once(db):
     later = now + timedelta(days=2)
     assert postings.expire_lot(db, lot_id=lot.lot_id, cause=CAUSE, now=later).amount == 60
     postings.void_hold(db, hold_id=hold.id, key=key(), cause=CAUSE, now=later)
-    balance = postings.get_balance(db, account)
+    balance = accounts.get_balance(db, account)
     assert (balance.balance, balance.held) == (0, 0)
     assert check_ledger(db) == []
 
@@ -191,11 +191,11 @@ def test_reversing_a_mint_takes_that_lot_first_then_the_oldest(db):
                   expires_at=now + timedelta(days=20), key=key(), cause=CAUSE)
     reversal = postings.reverse(db, transfer_id=wrong.id, key=key(), cause=CAUSE)
     assert reversal.kind == "reversal" and reversal.reverses_id == wrong.id and reversal.amount == 100
-    lots = {lot.id: lot.remaining for lot in postings.live_lots(db, account)}
+    lots = {lot.id: lot.remaining for lot in accounts.live_lots(db, account)}
     assert wrong.lot_id not in lots and old.lot_id not in lots and sum(lots.values()) == 20
     with pytest.raises(errors.AlreadyReversed):
         postings.reverse(db, transfer_id=wrong.id, key=key(), cause=CAUSE)
-    assert postings.get_balance(db, center).balance == -150
+    assert accounts.get_balance(db, center).balance == -150
     assert check_ledger(db) == []
 
 
@@ -205,9 +205,9 @@ def test_reversing_a_posted_spend_refunds_the_lots_that_paid(db):
                                cause=CAUSE)
     posted = postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE)
     postings.reverse(db, transfer_id=posted.id, key=key(), cause=CAUSE)
-    assert postings.get_balance(db, account).available == 100
-    assert postings.get_balance(db, redemption).balance == 0
-    [lot] = postings.live_lots(db, account)
+    assert accounts.get_balance(db, account).available == 100
+    assert accounts.get_balance(db, redemption).balance == 0
+    [lot] = accounts.live_lots(db, account)
     assert lot.remaining == 100
     assert check_ledger(db) == []
 
@@ -239,7 +239,7 @@ def test_same_key_and_body_returns_the_original_transfer(db):
                           cause=CAUSE)
     assert again.replayed and not first.replayed
     assert (again.id, again.lot_id, again.amount) == (first.id, first.lot_id, first.amount)
-    assert postings.get_balance(db, account).balance == 100
+    assert accounts.get_balance(db, account).balance == 100
 
 
 def test_same_key_other_body_is_an_idempotency_conflict(db):
@@ -251,7 +251,7 @@ def test_same_key_other_body_is_an_idempotency_conflict(db):
     with pytest.raises(errors.IdempotencyConflict):
         postings.mint(db, account_id=account, issuer_account_id=center, amount=101, expires_at=expires, key=k,
                       cause=CAUSE)
-    assert postings.get_balance(db, account).balance == 100
+    assert accounts.get_balance(db, account).balance == 100
 
 
 def test_a_key_refused_for_lack_of_credits_stays_refused_after_a_top_up(db):
@@ -269,7 +269,7 @@ def test_a_key_refused_for_lack_of_credits_stays_refused_after_a_top_up(db):
     with pytest.raises(errors.IdempotencyConflict):
         postings.place_hold(db, account_id=account, to_account_id=redemption, amount=10, timeout=HOUR, key=k,
                             cause=CAUSE)
-    assert postings.get_balance(db, account).held == 0
+    assert accounts.get_balance(db, account).held == 0
     assert check_ledger(db) == []
 
 
@@ -282,7 +282,7 @@ def test_database_refuses_an_overdraft_even_past_the_services(db):
     with pytest.raises(IntegrityError):
         db.transaction(lambda s: s.execute(
             update(Account).where(Account.id == account).values(debits_pending=Account.debits_pending + 101)))
-    assert postings.get_balance(db, account).held == 0
+    assert accounts.get_balance(db, account).held == 0
 
 
 def test_lots_never_hold_more_than_minted(db):
@@ -290,6 +290,6 @@ def test_lots_never_hold_more_than_minted(db):
     from sqlalchemy.exc import IntegrityError
 
     account = funded(db, 100)
-    [lot] = postings.live_lots(db, account)
+    [lot] = accounts.live_lots(db, account)
     with pytest.raises(IntegrityError):
         db.transaction(lambda s: s.execute(update(Lot).where(Lot.id == lot.id).values(remaining=101)))

@@ -14,7 +14,7 @@ from timebank import create_app, migrate
 from timebank.db import Database
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account
-from timebank.ledger.postings import EXPIRY_SINK, REDEMPTION_SINK
+from timebank.ledger.accounts import EXPIRY_SINK, REDEMPTION_SINK
 
 
 @contextmanager

@@ -28,8 +28,9 @@ from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import ValidationFailed
 from timebank.ledger import errors
+from timebank.ledger.accounts import EXPIRY_SINK, account_id_for, lots_of
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer
-from timebank.ledger.rules import MAX_AMOUNT, AllocationShortfall, LotView, allocate_fifo, fingerprint
+from timebank.ledger.rules import MAX_AMOUNT, AllocationShortfall, allocate_fifo, fingerprint
 
 A = Account.__table__
 T = Transfer.__table__
@@ -48,19 +49,10 @@ _INSERT_MOVEMENT = insert(M)
 _SELECT_TRANSFER = select(T).where(T.c.id == bindparam("id"))
 _LOCK_TRANSFER = _SELECT_TRANSFER.with_for_update(key_share=True)
 _RESOLUTION = select(T.c.kind, T.c.created_at).where(T.c.pending_id == bindparam("hold_id"))
-_LIVE_LOTS = (select(L.c.id, L.c.remaining, L.c.expires_at)
-              .where(L.c.account_id == bindparam("account_id"), L.c.expired_at.is_(None), L.c.remaining > 0)
-              .order_by(L.c.expires_at, L.c.id))
 _TAKE_FROM_LOT = (update(L).where(L.c.id == bindparam("lot_id"), L.c.remaining >= bindparam("take"),
                                   L.c.expired_at.is_(None))
                   .values(remaining=L.c.remaining - bindparam("take")))
-_BALANCE = select(A.c.credits_posted, A.c.debits_posted, A.c.credits_pending, A.c.debits_pending).where(
-    A.c.id == bindparam("account_id"))
 _APPLY: dict[tuple[tuple[str, ...], bool], object] = {}  # _apply's guarded UPDATE, per (columns changed, kind checked)
-
-EXPIRY_SINK = "sink:expiry"
-REDEMPTION_SINK = "sink:redemption"
-
 
 class LedgerInvariantBroken(AssertionError):
     """The database disagrees with what the ledger just locked: a bug or corruption. Assertions stay on."""
@@ -99,72 +91,6 @@ class Posted:
     idempotency_key: str
     lot_id: int | None = None
     replayed: bool = False
-
-
-@dataclass(frozen=True)
-class Balance:
-    account_id: int
-    credits_posted: int
-    debits_posted: int
-    credits_pending: int
-    debits_pending: int
-
-    @property
-    def balance(self) -> int:
-        return self.credits_posted - self.debits_posted
-
-    @property
-    def held(self) -> int:
-        return self.debits_pending
-
-    @property
-    def available(self) -> int:
-        return self.balance - self.debits_pending
-
-
-# ---------------------------------------------------------------------------------------------------------- accounts
-
-def open_account(db: Database, *, code: str, kind: str, center_id: int | None = None) -> int:
-    """Open an account (or return the one with this code). Every account but issuance refuses overdraft."""
-    return db.transaction(lambda s: open_account_in(s, code=code, kind=kind, center_id=center_id))
-
-
-def open_account_in(s: Session, *, code: str, kind: str, center_id: int | None = None) -> int:
-    """``open_account`` inside the caller's transaction, so an owner and its account appear together or not at all."""
-    found = s.execute(select(A.c.id).where(A.c.code == code)).scalar()
-    if found is not None:
-        return found
-    return s.execute(
-        insert(A).values(code=code, kind=kind, center_id=center_id, no_overdraft=kind != "issuance",
-                         created_at=utcnow()).returning(A.c.id)
-    ).scalar_one()
-
-
-def label_account(s: Session, account_id: int, *, code: str | None = None, center_id: int | None = None) -> None:
-    """Name a just-opened account after its owner, whose id exists only now (``volunteer:<id>``, the center)."""
-    values = {k: v for k, v in {"code": code, "center_id": center_id}.items() if v is not None}
-    s.execute(update(A).where(A.c.id == account_id).values(values))
-
-
-def ensure_system_accounts(db: Database) -> None:
-    open_account(db, code=REDEMPTION_SINK, kind="redemption")
-    open_account(db, code=EXPIRY_SINK, kind="expiry")
-
-
-def get_balance(db: Database, account_id: int) -> Balance:
-    """One row, whatever the number of transfers (SPEC §4.8)."""
-
-    def work(s: Session) -> Balance:
-        row = s.connection().execute(_BALANCE, {"account_id": account_id}).first()
-        if row is None:
-            raise errors.AccountNotFound()
-        return Balance(account_id, *row)
-
-    return db.transaction(work, readonly=True)
-
-
-def live_lots(db: Database, account_id: int) -> list[LotView]:
-    return db.transaction(lambda s: _live_lots(s, account_id), readonly=True)
 
 
 # ---------------------------------------------------------------------------------------------------------- postings
@@ -270,7 +196,7 @@ def expire_lot(db: Database, *, lot_id: int, cause: Cause, now: datetime | None 
             raise errors.TransferNotFound(f"no lot {lot_id}")
         if lot.expires_at > at:
             raise ValidationFailed(f"lot {lot_id} expires at {lot.expires_at.isoformat()}, not yet")
-        sink = _account_id(s, EXPIRY_SINK)
+        sink = account_id_for(s, EXPIRY_SINK)
         _lock_accounts(s, [lot.account_id, sink])
         lot = s.execute(select(L).where(L.c.id == lot_id)).first()  # re-read under the account lock
         if lot.expired_at is not None:
@@ -329,47 +255,6 @@ def reverse(db: Database, *, transfer_id: int, key: str, cause: Cause, now: date
     return _idempotent(db, key, fp, work)
 
 
-# ---------------------------------------------------------------------------------------------------- batch sweeps
-
-def void_timed_out_holds(db: Database, *, cause: Cause, now: datetime | None = None, batch: int = 500) -> int:
-    """Resolve every hold whose time has run out as a ``timeout``. Safe to run twice at once."""
-    at = now or utcnow()
-    done = 0
-    while True:
-        resolution = T.alias("resolution")
-        due = db.transaction(lambda s: s.execute(
-            select(T.c.id).select_from(T.outerjoin(resolution, resolution.c.pending_id == T.c.id))
-            .where(T.c.kind == "pending", T.c.timeout_at <= at, resolution.c.id.is_(None))
-            .order_by(T.c.id).limit(batch)
-        ).scalars().all(), readonly=True)
-        for hold_id in due:
-            try:
-                void_hold(db, hold_id=hold_id, key=f"timeout:{hold_id}", cause=cause, now=at, timed_out=True)
-                done += 1
-            except errors.HoldNotPending:
-                pass  # posted or voided meanwhile
-        if len(due) < batch:
-            return done
-
-
-def expire_due_lots(db: Database, *, cause: Cause, now: datetime | None = None, batch: int = 500) -> int:
-    """Expire every lot past its date; returns how many lots gave up credits. Safe to run twice at once."""
-    at = now or utcnow()
-    expired = 0
-    after = 0
-    while True:
-        due = db.transaction(lambda s: s.execute(
-            select(L.c.id).where(L.c.expires_at <= at, L.c.expired_at.is_(None), L.c.id > after)
-            .order_by(L.c.id).limit(batch)
-        ).scalars().all(), readonly=True)
-        for lot_id in due:
-            if expire_lot(db, lot_id=lot_id, cause=cause, now=at) is not None:
-                expired += 1
-        if len(due) < batch:
-            return expired
-        after = due[-1]
-
-
 # --------------------------------------------------------------------------------------------------------- internals
 
 def _check_amount(amount: int) -> None:
@@ -401,7 +286,7 @@ def _idempotent(db: Database, key: str, fp: str, work: Callable[[Session], Poste
         if refusal.replayed:
             raise
         # The attempt rolled back whole; now remember the refusal under its key, in a transaction of its own.
-        won = db.transaction(lambda s: _record_refusal(s, key, fp, refusal))
+        won = db.transaction(lambda s, refused=refusal: _record_refusal(s, key, fp, refused))
         if won is not None:
             return won  # a concurrent request under the same key succeeded first
         raise
@@ -486,13 +371,6 @@ def _lock_accounts(s: Session, account_ids: list[int]) -> None:
     s.execute(select(A.c.id).where(A.c.id.in_(account_ids)).order_by(A.c.id).with_for_update()).all()
 
 
-def _account_id(s: Session, code: str) -> int:
-    found = s.execute(select(A.c.id).where(A.c.code == code)).scalar()
-    if found is None:
-        raise errors.AccountNotFound(f"no account {code}; run `timebank init`")
-    return found
-
-
 def _insert_transfer(s: Session, kind: str, debit: int, credit: int, amount: int, key: str, fp: str, cause: Cause,
                      at: datetime, *, pending_id: int | None = None, reverses_id: int | None = None,
                      timeout_at: datetime | None = None) -> int:
@@ -530,15 +408,10 @@ def _open_hold(s: Session, hold_id: int):
     return hold
 
 
-def _live_lots(s: Session, account_id: int) -> list[LotView]:
-    rows = s.execute(_LIVE_LOTS, {"account_id": account_id}).all()
-    return [LotView(row.id, row.remaining, row.expires_at) for row in rows]
-
-
 def _take_from_lots(s: Session, transfer_id: int, account_id: int, amount: int, *, first: int | None = None) -> None:
     """Take ``amount`` from the account's live lots, oldest expiry first. The account row is already locked."""
     try:
-        taken = allocate_fifo(_live_lots(s, account_id), amount, first=first)
+        taken = allocate_fifo(lots_of(s, account_id), amount, first=first)
     except AllocationShortfall as short:
         raise LedgerInvariantBroken(f"account {account_id}: lots do not cover its available credits ({short})")
     for lot_id, take in taken:
@@ -569,7 +442,7 @@ def _with_expiry_sink(s: Session, changes: dict, lots: list[tuple[int, int, bool
     """Lock the expiry sink together with the other accounts, in id order, when credits may return to an expired
     lot (they then expire at once and go to the sink)."""
     if any(may_expire for _, _, may_expire in lots):
-        changes.setdefault(_account_id(s, EXPIRY_SINK), {"credits_posted": 0})
+        changes.setdefault(account_id_for(s, EXPIRY_SINK), {"credits_posted": 0})
     return changes
 
 
@@ -595,7 +468,7 @@ def _give_back_to_lots(s: Session, transfer_id: int, lots: list[tuple[int, int, 
     if not expired:
         return
     total = sum(amount for _, amount in expired)
-    sink = _account_id(s, EXPIRY_SINK)
+    sink = account_id_for(s, EXPIRY_SINK)
     _apply(s, {account_id: {"debits_posted": total}, sink: {"credits_posted": total}})
     expire_id = _insert_transfer(s, "expire", account_id, sink, total, f"{key}/expire",
                                  fingerprint("expire-returned", of=transfer_id), cause, at)

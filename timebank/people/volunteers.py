@@ -18,7 +18,7 @@ from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import NotFound, ValidationFailed
 from timebank.people import rules
-from timebank.ledger.postings import label_account, open_account_in
+from timebank.ledger.accounts import label_account, open_account_in
 from timebank.people.centers import center_for_write
 from timebank.people.errors import AlreadyExists, FieldErrors, field_error
 from timebank.people.models import Center, Volunteer
