@@ -32,15 +32,20 @@ def _pg_admin():
     return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
 
 
-@pytest.fixture(scope="session")
-def pg_template():
-    """A PostgreSQL database with the schema, built once; each test clones it (CREATE DATABASE … TEMPLATE)."""
+def _pg_admin_or_skip():
+    """An admin connection to PostgreSQL. Without a server the test fails in CI (CI=true) and is skipped elsewhere."""
     try:
-        admin = _pg_admin()
+        return _pg_admin()
     except Exception as error:  # noqa: BLE001
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI and is not reachable: {error}")
         pytest.skip(f"PostgreSQL not reachable: {error}")
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """A PostgreSQL database with the schema, built once; each test clones it (CREATE DATABASE … TEMPLATE)."""
+    admin = _pg_admin_or_skip()
     name = f"tb_tmpl_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     db = Database(_pg_url(name))
@@ -92,12 +97,7 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    try:
-        admin = _pg_admin()
-    except Exception as error:  # noqa: BLE001
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI and is not reachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
+    admin = _pg_admin_or_skip()
     name = f"tb_empty_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -200,8 +200,6 @@ def api_headers(client):
 def fast_password_hashing(monkeypatch):
     """argon2id with the cheapest parameters, for tests that create and sign in many users and are not about
     passwords (the real parameters cost ~0.1–0.4 s per hash). Opt in: ``pytestmark = usefixtures(…)``."""
-    from argon2 import PasswordHasher
+    from tests.auth_helpers import fast_hashing
 
-    from timebank.auth import passwords
-
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    fast_hashing(monkeypatch)

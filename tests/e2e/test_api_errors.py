@@ -8,18 +8,6 @@ from timebank.auth.access import policy_of
 from timebank.db import get_db
 
 
-@pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
-    yield app
-    get_db(app).dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def error_of(response, status: int) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"

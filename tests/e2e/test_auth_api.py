@@ -21,18 +21,6 @@ def _fast_hashing(monkeypatch):
     fast_hashing(monkeypatch)
 
 
-@pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
-    yield app
-    get_db(app).dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def sign_in(client, username, password=PASSWORD, address="203.0.113.7"):
     return client.post("/api/v1/auth/tokens", json={"username": username, "password": password},
                        environ_base={"REMOTE_ADDR": address})

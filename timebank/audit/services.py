@@ -33,6 +33,11 @@ class AuditEntryView:
     detail: dict
 
 
+def changes_between(row, wanted: dict) -> dict[str, list]:
+    """``{field: [old, new]}`` for each wanted value that differs from ``row``: an update's audit detail."""
+    return {k: [row._mapping[k], v] for k, v in wanted.items() if row._mapping[k] != v}
+
+
 def record(session: Session, *, actor: Principal, action: str, object_type: str, object_id,
            center_id: int | None = None, detail: dict | None = None) -> None:
     """Write one entry in ``session``'s transaction: who (``actor``) did ``action`` to which object, where, when."""

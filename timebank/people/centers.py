@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from timebank.audit.services import record
+from timebank.audit.services import changes_between, record
 from timebank.auth.access import Forbidden, Principal
 from timebank.clock import utcnow
 from timebank.db import Database
@@ -99,7 +99,7 @@ def update_center(db: Database, *, actor: Principal, center_id: int, name: str |
         row = _row(s, center_id)
         if row is None:
             raise NotFound(f"no center {center_id}")
-        changed = {k: [row._mapping[k], v] for k, v in changes.items() if row._mapping[k] != v}
+        changed = changes_between(row, changes)
         if changed:
             s.execute(update(C).where(C.c.id == center_id).values({k: new for k, (_, new) in changed.items()}))
             action = "center.update"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from timebank.audit.services import record
+from timebank.audit.services import changes_between, record
 from timebank.auth.access import Principal
 from timebank.clock import utcnow
 from timebank.db import Database
@@ -100,7 +100,7 @@ def update_service_type(db: Database, *, actor: Principal, service_type_id: int,
         row = _row(s, service_type_id)
         if row is None:
             raise NotFound(f"no service type {service_type_id}")
-        changed = {k: [row._mapping[k], v] for k, v in wanted.items() if row._mapping[k] != v}
+        changed = changes_between(row, wanted)
         if changed:
             s.execute(update(S).where(S.c.id == service_type_id)
                       .values({k: new for k, (_, new) in changed.items()}))

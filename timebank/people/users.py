@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from timebank.audit.services import record
+from timebank.audit.services import changes_between, record
 from timebank.auth import passwords
 from timebank.auth.access import ROLES, Principal
 from timebank.clock import utcnow
@@ -164,7 +164,7 @@ def update_user(db: Database, *, actor: Principal, user_id: int, **changes) -> U
         active = values.get("active", row.active)
         if row.role == "admin" and row.active and not (role == "admin" and active):
             _refuse_losing_last_admin(s, user_id)
-        changed = {k: [row._mapping[k], v] for k, v in values.items() if row._mapping[k] != v}
+        changed = changes_between(row, values)
         if scope["supervised_center_ids"] is not None and set(scope["supervised_codes"]) != set(
                 before.supervised_centers):
             changed["supervised_centers"] = [sorted(before.supervised_centers), sorted(scope["supervised_codes"])]

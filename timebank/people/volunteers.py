@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from timebank.audit.services import record
+from timebank.audit.services import changes_between, record
 from timebank.auth.access import Forbidden, Principal
 from timebank.clock import utcnow
 from timebank.db import Database
@@ -121,7 +121,7 @@ def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **cha
             values["home_center_id"] = center.id
         if "phone" in values and values["phone"] != row.phone:
             _refuse_taken_phone(s, values["phone"])
-        changed = {k: [row._mapping[k], v] for k, v in values.items() if row._mapping[k] != v}
+        changed = changes_between(row, values)
         if changed:
             s.execute(update(V).where(V.c.id == volunteer_id).values({k: new for k, (_, new) in changed.items()}))
             action = "volunteer.update"
