@@ -11,12 +11,13 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 
 from timebank import create_app
-from timebank.auth.models import ApiToken
 from timebank.auth import passwords
+from timebank.auth.models import ApiToken, SupervisorCenter, User
 from timebank.auth.services import _token_hash
+from timebank.centers.models import Center
 from timebank.clock import utcnow
 from timebank.ledger import accounts
-from timebank.people.models import Center, SupervisorCenter, User, Volunteer
+from timebank.volunteers.models import Volunteer
 
 PASSWORD = "Plum-blossom 1987"  # meets the policy
 ROLES = ("admin", "staff", "supervisor", "volunteer")

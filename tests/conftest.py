@@ -143,9 +143,11 @@ def make_user(app):
     ``TEST_PASSWORD`` and no pending password change. The centers it names are opened when missing; a volunteer
     user gets a new volunteer profile at ``center`` unless ``volunteer_id`` is given."""
     from timebank.auth.access import Principal
+    from timebank.centers.services import create_center
     from timebank.db import get_db
-    from timebank.people import services
-    from timebank.people.errors import AlreadyExists
+    from timebank.errors import AlreadyExists
+    from timebank.users.services import create_user
+    from timebank.volunteers.services import create_volunteer
 
     db = get_db(app)
     system = Principal.system("test")
@@ -153,7 +155,7 @@ def make_user(app):
 
     def center(code: str) -> None:
         try:
-            services.create_center(db, actor=system, code=code, name=f"{code} 养老服务中心", district="京口区")
+            create_center(db, actor=system, code=code, name=f"{code} 养老服务中心", district="京口区")
         except AlreadyExists:
             pass
 
@@ -172,11 +174,11 @@ def make_user(app):
         elif role == "volunteer":
             if volunteer_id is None:
                 make.center(center)
-                volunteer_id = services.create_volunteer(
+                volunteer_id = create_volunteer(
                     db, actor=system, name="测试志愿者", phone=f"139{uuid.uuid4().int % 10**8:08d}", home_center=center,
                 ).id
             scope["volunteer_id"] = volunteer_id
-        user = services.create_user(db, actor=system, username=username, password=password, role=role, **scope)
+        user = create_user(db, actor=system, username=username, password=password, role=role, **scope)
         return Login(username=user.username, password=password, user_id=user.id, role=role, center=user.center,
                      volunteer_id=user.volunteer_id)
 

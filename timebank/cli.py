@@ -4,6 +4,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from timebank import migrate
 from timebank.db import get_db
+from timebank.users.services import ensure_first_admin
 
 
 @click.command("init", help="Create or upgrade the database to the latest migration and open the system accounts.")
@@ -21,12 +22,20 @@ def init_command():
 
 
 def _first_admin() -> None:
-    from timebank.people.services import ensure_first_admin
 
     password = ensure_first_admin(get_db())
     if password:
         click.echo(f"created the first admin: username admin, one-time password {password}")
         click.echo("sign in with it now; you will be asked to choose a new password")
+
+
+def exit_with_error(error) -> None:
+    """Print a domain error (and its fields) the way every command does, and exit with status 1."""
+    click.echo(f"error: {error.message}", err=True)
+    for name, messages in (error.fields or {}).items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            click.echo(f"  {name}: {message}", err=True)
+    raise SystemExit(1)
 
 
 def _safe(url: str) -> str:

@@ -83,15 +83,17 @@ def live_server(app):
 def city(app, make_user):
     """A small city: two centers, an admin, a staff member, a supervisor and a volunteer with a sign-in."""
     from timebank.auth.access import Principal
+    from timebank.centers.services import create_center
     from timebank.db import get_db
-    from timebank.people import services
+    from timebank.users.services import create_user
+    from timebank.volunteers.services import create_volunteer
 
     db, system = get_db(app), Principal.system("test")
-    services.create_center(db, actor=system, code="JK01", name="大市口街道养老服务中心", district="京口区")
-    services.create_center(db, actor=system, code="RZ02", name="金山街道养老服务中心", district="润州区")
-    volunteer = services.create_volunteer(db, actor=system, name="王秀英", phone="13805291234", home_center="JK01")
+    create_center(db, actor=system, code="JK01", name="大市口街道养老服务中心", district="京口区")
+    create_center(db, actor=system, code="RZ02", name="金山街道养老服务中心", district="润州区")
+    volunteer = create_volunteer(db, actor=system, name="王秀英", phone="13805291234", home_center="JK01")
     # Created here rather than with make_user: a volunteer's sign-in carries their name, as the users page makes it.
-    volunteer_user = services.create_user(db, actor=system, username="wang.xiuying", password=ADMIN_PASSWORD,
+    volunteer_user = create_user(db, actor=system, username="wang.xiuying", password=ADMIN_PASSWORD,
                                           role="volunteer", volunteer_id=volunteer.id, display_name="王秀英")
     return City(
         admin=make_user("admin", username="city-admin", password=ADMIN_PASSWORD),

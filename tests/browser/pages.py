@@ -46,13 +46,14 @@ def visits(city, ids) -> list[Visit]:
 
 def ids_of(app) -> dict:
     from timebank.auth.access import Principal
+    from timebank.centers.services import list_centers
     from timebank.db import get_db
-    from timebank.people import services
+    from timebank.volunteers.services import list_volunteers
 
     db, system = get_db(app), Principal.system("test")
     return {
-        "center": services.list_centers(db, actor=system, search="JK01").items[0].id,
-        "volunteer": services.list_volunteers(db, actor=system, search="王秀英").items[0].id,
+        "center": list_centers(db, actor=system, search="JK01").items[0].id,
+        "volunteer": list_volunteers(db, actor=system, search="王秀英").items[0].id,
     }
 
 

@@ -36,9 +36,9 @@ def test_a_role_not_allowed_gets_the_forbidden_page(page, live_server, city, rol
 def test_staff_do_not_see_another_centers_volunteer(page, live_server, city):
     from timebank.auth.access import Principal
     from timebank.db import get_db
-    from timebank.people import services
+    from timebank.volunteers.services import create_volunteer
 
-    other = services.create_volunteer(get_db(live_server.app), actor=Principal.system("test"), name="周大妈",
+    other = create_volunteer(get_db(live_server.app), actor=Principal.system("test"), name="周大妈",
                                       phone="13912345678", home_center="RZ02")
     sign_in(page, live_server, city.staff)
     assert page.goto(live_server.at(f"/volunteers/{other.id}/edit")).status == 404

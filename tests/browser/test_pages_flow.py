@@ -163,9 +163,9 @@ def test_admin_deactivates_a_center_and_finds_it_by_status(page, live_server, ci
 def test_a_users_stored_language_greets_them_on_a_new_device(page, live_server, city):
     from timebank.auth.access import Principal
     from timebank.db import get_db
-    from timebank.people import services
+    from timebank.users.services import get_user, update_user
 
-    services.update_user(get_db(live_server.app), actor=Principal.system("test"), user_id=city.volunteer.user_id,
+    update_user(get_db(live_server.app), actor=Principal.system("test"), user_id=city.volunteer.user_id,
                          locale="en")
     page.goto(live_server.at("/sign-in"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")  # nobody signed in yet: Chinese
@@ -174,5 +174,5 @@ def test_a_users_stored_language_greets_them_on_a_new_device(page, live_server, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, 王秀英")
     page.get_by_role("button", name="中文").click()  # this device's choice wins from now on
     expect(page.get_by_role("heading", level=1)).to_have_text("王秀英，您好")
-    stored = services.get_user(get_db(live_server.app), actor=Principal.system("test"), user_id=city.volunteer.user_id)
+    stored = get_user(get_db(live_server.app), actor=Principal.system("test"), user_id=city.volunteer.user_id)
     assert stored.locale == "zh"  # and it is kept on their user row, for the next new device

@@ -7,9 +7,12 @@ import pytest
 
 from timebank.auth.access import Principal
 from timebank.auth.services import authenticate
+from timebank.centers.services import list_centers
 from timebank.db import get_db
 from timebank.ledger.check import check_ledger
-from timebank.people import services
+from timebank.service_types.services import list_service_types
+from timebank.users.services import list_users
+from timebank.volunteers.services import list_volunteers
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -19,10 +22,10 @@ HAN = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
 def census(db) -> dict:
     return {
-        "centers": services.list_centers(db, actor=SYSTEM).total,
-        "volunteers": services.list_volunteers(db, actor=SYSTEM).total,
-        "users": services.list_users(db, actor=SYSTEM).total,
-        "service types": len(services.list_service_types(db, actor=SYSTEM)),
+        "centers": list_centers(db, actor=SYSTEM).total,
+        "volunteers": list_volunteers(db, actor=SYSTEM).total,
+        "users": list_users(db, actor=SYSTEM).total,
+        "service types": len(list_service_types(db, actor=SYSTEM)),
     }
 
 
@@ -34,9 +37,9 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     seeded = census(db)
     assert seeded == {"centers": 6, "volunteers": 100, "users": 10, "service types": 6}
 
-    centers = services.list_centers(db, actor=SYSTEM).items
+    centers = list_centers(db, actor=SYSTEM).items
     assert {c.district for c in centers} == {"京口区", "润州区", "丹徒区", "镇江新区"}
-    volunteers = services.list_volunteers(db, actor=SYSTEM, per_page=100).items
+    volunteers = list_volunteers(db, actor=SYSTEM, per_page=100).items
     assert all(HAN.match(v.name) for v in volunteers)
     assert len({v.name for v in volunteers}) == 100
     assert {v.home_center for v in volunteers} == {c.code for c in centers}
@@ -46,7 +49,7 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     jk01 = next(c for c in centers if c.code == "JK01")
     assert (staff.role, staff.visible_center_ids()) == ("staff", {jk01.id})
     volunteer = authenticate(db, username="13951100001", password=password, address="127.0.0.1")
-    assert volunteer.volunteer_id == services.list_volunteers(db, actor=SYSTEM, search="13951100001").items[0].id
+    assert volunteer.volunteer_id == list_volunteers(db, actor=SYSTEM, search="13951100001").items[0].id
     assert "first admin: admin, one-time password" in first.output
 
     second = runner.invoke(args=["demo"])

@@ -9,9 +9,11 @@ from sqlalchemy import select
 from timebank import create_app
 from timebank.auth import passwords
 from timebank.auth.access import Principal
+from timebank.auth.models import User
+from timebank.centers.services import create_center
 from timebank.db import get_db
-from timebank.people import services
-from timebank.people.models import User
+from timebank.users.services import get_user, list_users
+from timebank.volunteers.services import create_volunteer
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -26,7 +28,7 @@ def stored_user(app, username: str) -> User:
 
 @pytest.fixture
 def runner(app):
-    services.create_center(get_db(app), actor=SYSTEM, code="JK01", name="京口区中心", district="京口区")
+    create_center(get_db(app), actor=SYSTEM, code="JK01", name="京口区中心", district="京口区")
     return app.test_cli_runner()
 
 
@@ -49,11 +51,11 @@ def test_users_create_takes_a_password_from_stdin(app, runner):
     user = stored_user(app, "gu-jianhua")
     assert user.must_change_password is False
     assert passwords.verify_password(user.password_hash, "quiet-river-stone-42")
-    assert services.get_user(get_db(app), actor=SYSTEM, user_id=user.id).supervised_centers == ("JK01",)
+    assert get_user(get_db(app), actor=SYSTEM, user_id=user.id).supervised_centers == ("JK01",)
 
 
 def test_users_create_links_a_volunteer_by_phone(app, runner):
-    volunteer = services.create_volunteer(get_db(app), actor=SYSTEM, name="王秀英", phone="13805291234",
+    volunteer = create_volunteer(get_db(app), actor=SYSTEM, name="王秀英", phone="13805291234",
                                           home_center="JK01")
     result = runner.invoke(args=["users", "create", "13805291234", "--role", "volunteer",
                                  "--volunteer-phone", "138 0529 1234"])
@@ -71,7 +73,7 @@ def test_users_create_refuses_with_the_reason_and_a_failing_exit_code(app, runne
     result = runner.invoke(args=["users", "create", "someone", *args], input=stdin)
     assert result.exit_code == 1
     assert says in result.output
-    assert services.list_users(get_db(app), actor=SYSTEM).total == 0
+    assert list_users(get_db(app), actor=SYSTEM).total == 0
 
 
 def test_users_reset_password_and_list(app, runner):
@@ -100,6 +102,6 @@ def test_init_creates_the_first_admin_once_and_prints_the_one_time_password(empt
         again = runner.invoke(args=["init"])
         assert again.exit_code == 0, again.output
         assert "one-time password" not in again.output
-        assert services.list_users(get_db(app), actor=SYSTEM, role="admin").total == 1
+        assert list_users(get_db(app), actor=SYSTEM, role="admin").total == 1
     finally:
         get_db(app).dispose()

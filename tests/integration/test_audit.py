@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from timebank.audit import services as audit
 from timebank.audit.models import AuditEntry
 from timebank.auth.access import Forbidden, Principal
+from timebank.centers.services import create_center, set_center_active, update_center
 from timebank.clock import utcnow
-from timebank.people import services
-from timebank.people.errors import AlreadyExists
+from timebank.errors import AlreadyExists
+from timebank.volunteers.services import create_volunteer
 
 ADMIN = Principal(user_id=41, username="city-admin", role="admin")
 
@@ -21,10 +22,10 @@ def entries(db) -> list[AuditEntry]:
 
 
 def test_a_change_writes_who_did_what_to_which_object_where_and_when(db):
-    center = services.create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
+    center = create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
     staff = Principal(user_id=42, username="staff-jk01", role="staff", center_id=center.id)
     before = utcnow()
-    volunteer = services.create_volunteer(db, actor=staff, name="王秀英", phone="13805291234", home_center="JK01")
+    volunteer = create_volunteer(db, actor=staff, name="王秀英", phone="13805291234", home_center="JK01")
     entry = entries(db)[-1]
     assert (entry.actor_user_id, entry.actor_name, entry.actor_role, entry.center_id, entry.action,
             entry.object_type, entry.object_id) == (42, "staff-jk01", "staff", center.id, "volunteer.create",
@@ -34,10 +35,10 @@ def test_a_change_writes_who_did_what_to_which_object_where_and_when(db):
 
 
 def test_an_update_records_what_changed_from_what_to_what(db):
-    center = services.create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
-    services.update_center(db, actor=ADMIN, center_id=center.id, name="京口区大市口街道养老服务中心")
-    services.update_center(db, actor=ADMIN, center_id=center.id, name="京口区大市口街道养老服务中心")  # no change
-    services.set_center_active(db, actor=ADMIN, center_id=center.id, active=False)
+    center = create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
+    update_center(db, actor=ADMIN, center_id=center.id, name="京口区大市口街道养老服务中心")
+    update_center(db, actor=ADMIN, center_id=center.id, name="京口区大市口街道养老服务中心")  # no change
+    set_center_active(db, actor=ADMIN, center_id=center.id, active=False)
     assert [(e.action, e.detail.get("changed")) for e in entries(db)] == [
         ("center.create", None),
         ("center.update", {"name": ["京口区中心", "京口区大市口街道养老服务中心"]}),
@@ -46,11 +47,11 @@ def test_an_update_records_what_changed_from_what_to_what(db):
 
 
 def test_a_refused_change_leaves_no_entry(db):
-    services.create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
-    services.create_volunteer(db, actor=ADMIN, name="王秀英", phone="13805291234", home_center="JK01")
+    create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
+    create_volunteer(db, actor=ADMIN, name="王秀英", phone="13805291234", home_center="JK01")
     count = len(entries(db))
     with pytest.raises(AlreadyExists):
-        services.create_volunteer(db, actor=ADMIN, name="李四", phone="13805291234", home_center="JK01")
+        create_volunteer(db, actor=ADMIN, name="李四", phone="13805291234", home_center="JK01")
     assert len(entries(db)) == count
 
 
@@ -69,11 +70,11 @@ def test_an_entry_is_rolled_back_with_its_transaction(db):
 
 
 def test_admins_list_entries_newest_first_and_filter_them(db):
-    jk = services.create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
-    rz = services.create_center(db, actor=ADMIN, code="RZ01", name="润州区中心", district="润州区")
+    jk = create_center(db, actor=ADMIN, code="JK01", name="京口区中心", district="京口区")
+    rz = create_center(db, actor=ADMIN, code="RZ01", name="润州区中心", district="润州区")
     staff = Principal(user_id=42, username="staff-rz01", role="staff", center_id=rz.id)
-    services.create_volunteer(db, actor=staff, name="李四", phone="13805291235", home_center="RZ01")
-    services.create_volunteer(db, actor=ADMIN, name="王秀英", phone="13805291234", home_center="JK01")
+    create_volunteer(db, actor=staff, name="李四", phone="13805291235", home_center="RZ01")
+    create_volunteer(db, actor=ADMIN, name="王秀英", phone="13805291234", home_center="JK01")
 
     everything = audit.list_entries(db, actor=ADMIN)
     assert [e.action for e in everything.items] == ["volunteer.create", "volunteer.create", "center.create",

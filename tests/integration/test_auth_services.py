@@ -11,11 +11,10 @@ from tests.auth_helpers import PASSWORD, fast_hashing, make_center, make_user
 from timebank.audit.models import AuditEntry
 from timebank.auth import passwords, services
 from timebank.auth.access import Unauthorized
-from timebank.auth.models import ApiToken, SignInFailure
+from timebank.auth.models import ApiToken, SignInFailure, User
 from timebank.auth.services import SignInFailed, Throttle, TooManyAttempts
 from timebank.clock import utcnow
 from timebank.errors import ValidationFailed
-from timebank.people.models import User
 
 HERE = "203.0.113.7"
 

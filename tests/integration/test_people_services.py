@@ -6,14 +6,30 @@ from sqlalchemy import select
 
 from timebank.auth import passwords
 from timebank.auth.access import Forbidden, Principal
+from timebank.auth.models import User
 from timebank.auth.services import load_principal
-from timebank.errors import NotFound, ValidationFailed
+from timebank.centers.services import create_center, get_center, list_centers, set_center_active, update_center
+from timebank.errors import AlreadyExists, NotFound, ValidationFailed
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account
-from timebank.people import services
-from timebank.people.errors import AlreadyExists, LastAdmin
-from timebank.people.models import User
-
+from timebank.service_types.services import create_service_type, list_service_types, update_service_type
+from timebank.users.errors import LastAdmin
+from timebank.users.services import (
+    create_user,
+    ensure_first_admin,
+    get_user,
+    list_users,
+    reset_password,
+    set_user_active,
+    update_user,
+)
+from timebank.volunteers.services import (
+    create_volunteer,
+    get_volunteer,
+    list_volunteers,
+    set_volunteer_active,
+    update_volunteer,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -36,11 +52,11 @@ def volunteer_as(volunteer_id: int) -> Principal:
 
 
 def open_center(db, code: str, district: str = "京口区"):
-    return services.create_center(db, actor=ADMIN, code=code, name=f"{code} 养老服务中心", district=district)
+    return create_center(db, actor=ADMIN, code=code, name=f"{code} 养老服务中心", district=district)
 
 
 def register(db, name: str, phone: str, center: str, actor: Principal = ADMIN, **extra):
-    return services.create_volunteer(db, actor=actor, name=name, phone=phone, home_center=center, **extra)
+    return create_volunteer(db, actor=actor, name=name, phone=phone, home_center=center, **extra)
 
 
 def account(db, account_id: int):
@@ -55,7 +71,7 @@ def two_centers(db):
 # ------------------------------------------------------------------------------------------------------------ centers
 
 def test_a_new_center_has_its_own_issuance_account(db):
-    center = services.create_center(db, actor=ADMIN, code=" jk01 ", name="京口区大市口街道养老服务中心", district="京口区")
+    center = create_center(db, actor=ADMIN, code=" jk01 ", name="京口区大市口街道养老服务中心", district="京口区")
     assert (center.code, center.name, center.district, center.active) == ("JK01", "京口区大市口街道养老服务中心",
                                                                           "京口区", True)
     issuance = db.transaction(lambda s: s.execute(select(Account).where(Account.code == "issuance:JK01")).scalar_one(),
@@ -74,25 +90,25 @@ def test_center_codes_are_unique_whatever_their_case(db):
 def test_only_an_admin_opens_or_changes_centers(db, two_centers):
     jk, _ = two_centers
     with pytest.raises(Forbidden):
-        services.create_center(db, actor=staff_at(jk.id), code="X1", name="x", district="x")
+        create_center(db, actor=staff_at(jk.id), code="X1", name="x", district="x")
     with pytest.raises(Forbidden):
-        services.update_center(db, actor=staff_at(jk.id), center_id=jk.id, name="renamed")
+        update_center(db, actor=staff_at(jk.id), center_id=jk.id, name="renamed")
 
 
 def test_staff_and_supervisors_see_only_their_centers(db, two_centers):
     jk, rz = two_centers
-    assert [c.code for c in services.list_centers(db, actor=ADMIN).items] == ["JK01", "RZ01"]
-    assert [c.code for c in services.list_centers(db, actor=staff_at(jk.id)).items] == ["JK01"]
-    assert [c.code for c in services.list_centers(db, actor=supervisor_of(rz.id)).items] == ["RZ01"]
+    assert [c.code for c in list_centers(db, actor=ADMIN).items] == ["JK01", "RZ01"]
+    assert [c.code for c in list_centers(db, actor=staff_at(jk.id)).items] == ["JK01"]
+    assert [c.code for c in list_centers(db, actor=supervisor_of(rz.id)).items] == ["RZ01"]
     with pytest.raises(NotFound):
-        services.get_center(db, actor=staff_at(jk.id), center_id=rz.id)
-    assert services.get_center(db, actor=staff_at(jk.id), center_id=jk.id).code == "JK01"
+        get_center(db, actor=staff_at(jk.id), center_id=rz.id)
+    assert get_center(db, actor=staff_at(jk.id), center_id=jk.id).code == "JK01"
 
 
 def test_a_deactivated_center_takes_no_new_volunteers(db, two_centers):
     jk, _ = two_centers
-    assert services.set_center_active(db, actor=ADMIN, center_id=jk.id, active=False).active is False
-    assert [c.code for c in services.list_centers(db, actor=ADMIN, active=True).items] == ["RZ01"]
+    assert set_center_active(db, actor=ADMIN, center_id=jk.id, active=False).active is False
+    assert [c.code for c in list_centers(db, actor=ADMIN, active=True).items] == ["RZ01"]
     with pytest.raises(ValidationFailed) as refused:
         register(db, "王秀英", "13805291234", "JK01")
     assert refused.value.fields == {"home_center": ["center JK01 is inactive"]}
@@ -115,7 +131,7 @@ def test_a_phone_number_belongs_to_one_volunteer(db, two_centers):
     with pytest.raises(AlreadyExists) as refused:
         register(db, "李四", "138 0529 1234", "RZ01")
     assert list(refused.value.fields) == ["phone"]
-    assert services.list_volunteers(db, actor=ADMIN).total == 1
+    assert list_volunteers(db, actor=ADMIN).total == 1
 
 
 def test_every_bad_field_is_reported_at_once(db, two_centers):
@@ -140,82 +156,82 @@ def test_staff_of_one_center_cannot_see_or_change_another_centers_volunteer(db, 
     ours = register(db, "王秀英", "13805291234", "JK01")
     theirs = register(db, "李四", "13805291235", "RZ01")
     staff = staff_at(jk.id)
-    assert [v.id for v in services.list_volunteers(db, actor=staff).items] == [ours.id]
-    assert services.list_volunteers(db, actor=staff, center="RZ01").total == 0
-    assert services.get_volunteer(db, actor=staff, volunteer_id=ours.id).name == "王秀英"
+    assert [v.id for v in list_volunteers(db, actor=staff).items] == [ours.id]
+    assert list_volunteers(db, actor=staff, center="RZ01").total == 0
+    assert get_volunteer(db, actor=staff, volunteer_id=ours.id).name == "王秀英"
     with pytest.raises(NotFound):
-        services.get_volunteer(db, actor=staff, volunteer_id=theirs.id)
+        get_volunteer(db, actor=staff, volunteer_id=theirs.id)
     with pytest.raises(NotFound):
-        services.update_volunteer(db, actor=staff, volunteer_id=theirs.id, name="改名")
+        update_volunteer(db, actor=staff, volunteer_id=theirs.id, name="改名")
     with pytest.raises(ValidationFailed):
-        services.update_volunteer(db, actor=staff, volunteer_id=ours.id, home_center="RZ01")
-    assert services.get_volunteer(db, actor=ADMIN, volunteer_id=theirs.id).name == "李四"
+        update_volunteer(db, actor=staff, volunteer_id=ours.id, home_center="RZ01")
+    assert get_volunteer(db, actor=ADMIN, volunteer_id=theirs.id).name == "李四"
 
 
 def test_a_supervisor_sees_the_volunteers_of_the_assigned_centers(db, two_centers):
     jk, rz = two_centers
     register(db, "王秀英", "13805291234", "JK01")
     theirs = register(db, "李四", "13805291235", "RZ01")
-    assert [v.id for v in services.list_volunteers(db, actor=supervisor_of(rz.id)).items] == [theirs.id]
-    assert services.list_volunteers(db, actor=supervisor_of(jk.id, rz.id)).total == 2
-    assert services.list_volunteers(db, actor=supervisor_of()).total == 0
+    assert [v.id for v in list_volunteers(db, actor=supervisor_of(rz.id)).items] == [theirs.id]
+    assert list_volunteers(db, actor=supervisor_of(jk.id, rz.id)).total == 2
+    assert list_volunteers(db, actor=supervisor_of()).total == 0
 
 
 def test_a_volunteer_sees_only_themselves(db, two_centers):
     me = register(db, "王秀英", "13805291234", "JK01")
     neighbour = register(db, "李四", "13805291235", "JK01")
-    assert services.get_volunteer(db, actor=volunteer_as(me.id), volunteer_id=me.id).id == me.id
+    assert get_volunteer(db, actor=volunteer_as(me.id), volunteer_id=me.id).id == me.id
     with pytest.raises(NotFound):
-        services.get_volunteer(db, actor=volunteer_as(me.id), volunteer_id=neighbour.id)
-    assert [v.id for v in services.list_volunteers(db, actor=volunteer_as(me.id)).items] == [me.id]
+        get_volunteer(db, actor=volunteer_as(me.id), volunteer_id=neighbour.id)
+    assert [v.id for v in list_volunteers(db, actor=volunteer_as(me.id)).items] == [me.id]
 
 
 def test_volunteers_are_found_by_part_of_a_name_or_phone_and_paged(db, two_centers):
     for number, name in enumerate(["王秀英", "王建国", "李四", "赵五", "钱六"], start=1):
         register(db, name, f"1380529000{number}", "JK01")
-    assert sorted(v.name for v in services.list_volunteers(db, actor=ADMIN, search="王").items) == ["王建国", "王秀英"]
-    assert [v.name for v in services.list_volunteers(db, actor=ADMIN, search="0003").items] == ["李四"]
-    page = services.list_volunteers(db, actor=ADMIN, page=2, per_page=2)
+    assert sorted(v.name for v in list_volunteers(db, actor=ADMIN, search="王").items) == ["王建国", "王秀英"]
+    assert [v.name for v in list_volunteers(db, actor=ADMIN, search="0003").items] == ["李四"]
+    page = list_volunteers(db, actor=ADMIN, page=2, per_page=2)
     assert (page.total, page.pages, page.page, [v.name for v in page.items]) == (5, 3, 2, ["李四", "王建国"])
     with pytest.raises(ValidationFailed):
-        services.list_volunteers(db, actor=ADMIN, per_page=0)
+        list_volunteers(db, actor=ADMIN, per_page=0)
 
 
 def test_a_volunteer_is_corrected_moved_and_deactivated(db, two_centers):
     volunteer = register(db, "王秀英", "13805291234", "JK01", birth_year=1956)
     taken = register(db, "李四", "13805291235", "JK01")
-    changed = services.update_volunteer(db, actor=ADMIN, volunteer_id=volunteer.id, name="王秀芳",
+    changed = update_volunteer(db, actor=ADMIN, volunteer_id=volunteer.id, name="王秀芳",
                                         home_center="RZ01", birth_year=None)
     assert (changed.name, changed.home_center, changed.birth_year) == ("王秀芳", "RZ01", None)
     with pytest.raises(AlreadyExists):
-        services.update_volunteer(db, actor=ADMIN, volunteer_id=volunteer.id, phone=taken.phone)
+        update_volunteer(db, actor=ADMIN, volunteer_id=volunteer.id, phone=taken.phone)
     with pytest.raises(ValidationFailed):
-        services.update_volunteer(db, actor=ADMIN, volunteer_id=volunteer.id, account_id=1)
-    assert services.set_volunteer_active(db, actor=ADMIN, volunteer_id=volunteer.id, active=False).active is False
-    assert [v.name for v in services.list_volunteers(db, actor=ADMIN, active=True).items] == ["李四"]
+        update_volunteer(db, actor=ADMIN, volunteer_id=volunteer.id, account_id=1)
+    assert set_volunteer_active(db, actor=ADMIN, volunteer_id=volunteer.id, active=False).active is False
+    assert [v.name for v in list_volunteers(db, actor=ADMIN, active=True).items] == ["李四"]
 
 
 # ------------------------------------------------------------------------------------------------------ service types
 
 def test_a_service_type_has_a_rate_in_hundredths_of_a_credit(db):
-    made = services.create_service_type(db, actor=ADMIN, code="Smartphone-Class", name_zh="智能手机教学",
+    made = create_service_type(db, actor=ADMIN, code="Smartphone-Class", name_zh="智能手机教学",
                                         name_en="Smartphone class", credits_per_hour=150)
     assert (made.code, made.name, made.name_en, made.credits_per_hour) == ("smartphone-class", "智能手机教学",
                                                                            "Smartphone class", 150)
-    services.create_service_type(db, actor=ADMIN, code="companionship", name_zh="陪伴聊天", credits_per_hour=100)
-    listed = services.list_service_types(db, actor=volunteer_as(1))
+    create_service_type(db, actor=ADMIN, code="companionship", name_zh="陪伴聊天", credits_per_hour=100)
+    listed = list_service_types(db, actor=volunteer_as(1))
     assert [(t.code, t.name_en) for t in listed] == [("companionship", "陪伴聊天"),
                                                       ("smartphone-class", "Smartphone class")]
     with pytest.raises(AlreadyExists):
-        services.create_service_type(db, actor=ADMIN, code="companionship", name_zh="陪伴", credits_per_hour=100)
+        create_service_type(db, actor=ADMIN, code="companionship", name_zh="陪伴", credits_per_hour=100)
     with pytest.raises(ValidationFailed):
-        services.create_service_type(db, actor=ADMIN, code="cleaning", name_zh="保洁", credits_per_hour=0)
+        create_service_type(db, actor=ADMIN, code="cleaning", name_zh="保洁", credits_per_hour=0)
     with pytest.raises(Forbidden):
-        services.create_service_type(db, actor=staff_at(1), code="cleaning", name_zh="保洁", credits_per_hour=100)
-    updated = services.update_service_type(db, actor=ADMIN, service_type_id=made.id, credits_per_hour=200,
+        create_service_type(db, actor=staff_at(1), code="cleaning", name_zh="保洁", credits_per_hour=100)
+    updated = update_service_type(db, actor=ADMIN, service_type_id=made.id, credits_per_hour=200,
                                            active=False)
     assert (updated.credits_per_hour, updated.active) == (200, False)
-    assert [t.code for t in services.list_service_types(db, actor=ADMIN, active=True)] == ["companionship"]
+    assert [t.code for t in list_service_types(db, actor=ADMIN, active=True)] == ["companionship"]
 
 
 # -------------------------------------------------------------------------------------------------------------- users
@@ -223,20 +239,20 @@ def test_a_service_type_has_a_rate_in_hundredths_of_a_credit(db):
 def test_users_of_each_role_carry_what_their_role_needs(db, two_centers):
     jk, rz = two_centers
     volunteer = register(db, "王秀英", "13805291234", "JK01")
-    staff = services.create_user(db, actor=ADMIN, username="Staff-JK01", password=PASSWORD, role="staff",
+    staff = create_user(db, actor=ADMIN, username="Staff-JK01", password=PASSWORD, role="staff",
                                  center="jk01", display_name="陈丽")
-    supervisor = services.create_user(db, actor=ADMIN, username="jiandu", password=PASSWORD, role="supervisor",
+    supervisor = create_user(db, actor=ADMIN, username="jiandu", password=PASSWORD, role="supervisor",
                                       supervised_centers=["RZ01", "JK01", "RZ01"])
-    linked = services.create_user(db, actor=ADMIN, username="13805291234", password=PASSWORD, role="volunteer",
+    linked = create_user(db, actor=ADMIN, username="13805291234", password=PASSWORD, role="volunteer",
                                   volunteer_id=volunteer.id)
     assert (staff.username, staff.role, staff.center, staff.display_name) == ("staff-jk01", "staff", "JK01", "陈丽")
     assert supervisor.supervised_centers == ("JK01", "RZ01")
     assert linked.volunteer_id == volunteer.id
     assert load_principal(db, supervisor.id).visible_center_ids() == {jk.id, rz.id}
     assert load_principal(db, staff.id).visible_center_ids() == {jk.id}
-    assert [u.username for u in services.list_users(db, actor=ADMIN).items] == ["13805291234", "jiandu",
+    assert [u.username for u in list_users(db, actor=ADMIN).items] == ["13805291234", "jiandu",
                                                                                "staff-jk01"]
-    assert [u.username for u in services.list_users(db, actor=ADMIN, role="staff").items] == ["staff-jk01"]
+    assert [u.username for u in list_users(db, actor=ADMIN, role="staff").items] == ["staff-jk01"]
 
 
 @pytest.mark.parametrize("role, scope, field", [
@@ -249,62 +265,62 @@ def test_users_of_each_role_carry_what_their_role_needs(db, two_centers):
 ])
 def test_a_user_without_what_their_role_needs_is_refused(db, two_centers, role, scope, field):
     with pytest.raises(ValidationFailed) as refused:
-        services.create_user(db, actor=ADMIN, username="someone", password=PASSWORD, role=role, **scope)
+        create_user(db, actor=ADMIN, username="someone", password=PASSWORD, role=role, **scope)
     assert field in refused.value.fields
-    assert services.list_users(db, actor=ADMIN).total == 0
+    assert list_users(db, actor=ADMIN).total == 0
 
 
 def test_weak_passwords_and_taken_usernames_are_refused(db):
     with pytest.raises(ValidationFailed) as refused:
-        services.create_user(db, actor=ADMIN, username="someone", password="password", role="admin")
+        create_user(db, actor=ADMIN, username="someone", password="password", role="admin")
     assert "password" in refused.value.fields
-    services.create_user(db, actor=ADMIN, username="someone", password=PASSWORD, role="admin")
+    create_user(db, actor=ADMIN, username="someone", password=PASSWORD, role="admin")
     with pytest.raises(AlreadyExists):
-        services.create_user(db, actor=ADMIN, username="SOMEONE", password=PASSWORD, role="admin")
+        create_user(db, actor=ADMIN, username="SOMEONE", password=PASSWORD, role="admin")
 
 
 def test_without_a_password_a_one_time_password_is_generated_and_must_be_changed(db):
-    user = services.create_user(db, actor=ADMIN, username="newcomer", password=None, role="admin")
+    user = create_user(db, actor=ADMIN, username="newcomer", password=None, role="admin")
     assert user.must_change_password and user.one_time_password
     stored = db.transaction(lambda s: s.get(User, user.id), readonly=True)
     assert passwords.verify_password(stored.password_hash, user.one_time_password)
-    assert services.get_user(db, actor=ADMIN, user_id=user.id).one_time_password is None  # shown once only
+    assert get_user(db, actor=ADMIN, user_id=user.id).one_time_password is None  # shown once only
 
 
 def test_only_admins_manage_users_but_everyone_reads_themselves(db, two_centers):
     jk, _ = two_centers
-    staff = services.create_user(db, actor=ADMIN, username="staff-jk01", password=PASSWORD, role="staff",
+    staff = create_user(db, actor=ADMIN, username="staff-jk01", password=PASSWORD, role="staff",
                                  center="JK01")
-    other = services.create_user(db, actor=ADMIN, username="staff-2", password=PASSWORD, role="staff", center="JK01")
+    other = create_user(db, actor=ADMIN, username="staff-2", password=PASSWORD, role="staff", center="JK01")
     me = load_principal(db, staff.id)
-    assert services.get_user(db, actor=me, user_id=staff.id).username == "staff-jk01"
+    assert get_user(db, actor=me, user_id=staff.id).username == "staff-jk01"
     with pytest.raises(NotFound):
-        services.get_user(db, actor=me, user_id=other.id)
-    for attempt in (lambda: services.list_users(db, actor=me),
-                    lambda: services.create_user(db, actor=me, username="x-y-z", password=PASSWORD, role="admin"),
-                    lambda: services.update_user(db, actor=me, user_id=staff.id, role="admin")):
+        get_user(db, actor=me, user_id=other.id)
+    for attempt in (lambda: list_users(db, actor=me),
+                    lambda: create_user(db, actor=me, username="x-y-z", password=PASSWORD, role="admin"),
+                    lambda: update_user(db, actor=me, user_id=staff.id, role="admin")):
         with pytest.raises(Forbidden):
             attempt()
 
 
 def test_changing_what_a_user_may_do_ends_their_sessions(db, two_centers):
-    user = services.create_user(db, actor=ADMIN, username="staff-jk01", password=PASSWORD, role="staff",
+    user = create_user(db, actor=ADMIN, username="staff-jk01", password=PASSWORD, role="staff",
                                 center="JK01")
     before = load_principal(db, user.id)
-    moved = services.update_user(db, actor=ADMIN, user_id=user.id, role="supervisor",
+    moved = update_user(db, actor=ADMIN, user_id=user.id, role="supervisor",
                                  supervised_centers=["JK01", "RZ01"])
     assert (moved.role, moved.center, moved.supervised_centers) == ("supervisor", None, ("JK01", "RZ01"))
     after = load_principal(db, user.id)
     assert after.auth_epoch == before.auth_epoch + 1
-    renamed = services.update_user(db, actor=ADMIN, user_id=user.id, display_name="顾建华")
+    renamed = update_user(db, actor=ADMIN, user_id=user.id, display_name="顾建华")
     assert renamed.display_name == "顾建华" and load_principal(db, user.id).auth_epoch == after.auth_epoch
-    services.set_user_active(db, actor=ADMIN, user_id=user.id, active=False)
+    set_user_active(db, actor=ADMIN, user_id=user.id, active=False)
     assert load_principal(db, user.id) is None
 
 
 def test_a_password_reset_gives_a_new_one_time_password(db):
-    user = services.create_user(db, actor=ADMIN, username="forgetful", password=PASSWORD, role="admin")
-    reset = services.reset_password(db, actor=ADMIN, user_id=user.id)
+    user = create_user(db, actor=ADMIN, username="forgetful", password=PASSWORD, role="admin")
+    reset = reset_password(db, actor=ADMIN, user_id=user.id)
     stored = db.transaction(lambda s: s.get(User, user.id), readonly=True)
     assert reset.must_change_password and stored.auth_epoch == 1
     assert passwords.verify_password(stored.password_hash, reset.one_time_password)
@@ -312,20 +328,20 @@ def test_a_password_reset_gives_a_new_one_time_password(db):
 
 
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted(db, two_centers):
-    only = services.create_user(db, actor=ADMIN, username="only-admin", password=PASSWORD, role="admin")
+    only = create_user(db, actor=ADMIN, username="only-admin", password=PASSWORD, role="admin")
     with pytest.raises(LastAdmin):
-        services.set_user_active(db, actor=ADMIN, user_id=only.id, active=False)
+        set_user_active(db, actor=ADMIN, user_id=only.id, active=False)
     with pytest.raises(LastAdmin):
-        services.update_user(db, actor=ADMIN, user_id=only.id, role="staff", center="JK01")
-    services.create_user(db, actor=ADMIN, username="second-admin", password=PASSWORD, role="admin")
-    assert services.set_user_active(db, actor=ADMIN, user_id=only.id, active=False).active is False
+        update_user(db, actor=ADMIN, user_id=only.id, role="staff", center="JK01")
+    create_user(db, actor=ADMIN, username="second-admin", password=PASSWORD, role="admin")
+    assert set_user_active(db, actor=ADMIN, user_id=only.id, active=False).active is False
 
 
 def test_the_first_admin_is_created_once_with_a_one_time_password(db):
-    password = services.ensure_first_admin(db)
+    password = ensure_first_admin(db)
     assert password
-    assert services.ensure_first_admin(db) is None
-    [admin] = services.list_users(db, actor=ADMIN).items
+    assert ensure_first_admin(db) is None
+    [admin] = list_users(db, actor=ADMIN).items
     assert (admin.username, admin.role, admin.must_change_password) == ("admin", "admin", True)
     stored = db.transaction(lambda s: s.get(User, admin.id), readonly=True)
     assert passwords.verify_password(stored.password_hash, password)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from timebank.errors import ValidationFailed
-from timebank.people.csv_import import decode_csv, parse_rows
+from timebank.volunteers.csv_import import decode_csv, parse_rows
 
 CHINESE = "姓名,手机号,服务中心,身份证后四位,出生年份\n王秀英,13805291234,JK01,123X,1956\n"
 

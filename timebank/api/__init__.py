@@ -15,8 +15,8 @@ How a feature adds an endpoint
        from timebank.api import bp, current_principal, load_body
        from timebank.auth.access import allow
        from timebank.db import get_db
-       from timebank.people import services
-       from timebank.people.schemas import CenterCreateSchema, CenterSchema
+       from timebank.centers.services import create_center
+       from timebank.centers.schemas import CenterCreateSchema, CenterSchema
 
 
        @bp.post("/centers")
@@ -40,7 +40,7 @@ How a feature adds an endpoint
                      schema: CenterSchema
            \"\"\"
            data = load_body(CenterCreateSchema)
-           center = services.create_center(get_db(), actor=current_principal(), **data)
+           center = create_center(get_db(), actor=current_principal(), **data)
            return CenterSchema().dump(center), 201
 
    - Query strings: load with ``load_query(Schema)`` and document with
@@ -64,8 +64,6 @@ an error response by hand in a view.
 """
 from __future__ import annotations
 
-import importlib
-
 from flask import Blueprint, current_app, g, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import BadRequest
@@ -73,14 +71,6 @@ from werkzeug.exceptions import BadRequest
 from timebank.auth.access import Principal, Unauthorized, check, policy_of
 
 API_PREFIX = "/api/v1"
-
-# The feature modules that define routes on ``bp``. Imported by ``init_app`` before the blueprint is registered.
-API_MODULES = (
-    "timebank.api.meta",
-    "timebank.auth.api",
-    "timebank.people.api",
-    "timebank.audit.api",
-)
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
@@ -192,8 +182,7 @@ def _principal_from_bearer() -> Principal | None:
 
 
 def init_app(app) -> None:
-    """Import the feature API modules (they add their routes to ``bp``), install the error path, register ``bp``."""
-    for name in API_MODULES:
-        importlib.import_module(name)
+    """Install the error path and register ``bp``: every feature's API module has added its routes by now
+    (``create_app``'s module imports them first)."""
     errors.init_app(app)
     app.register_blueprint(bp)

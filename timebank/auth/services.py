@@ -26,7 +26,7 @@ from timebank.auth.models import ApiToken, SignInFailure
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import DomainError, ValidationFailed
-from timebank.people.models import SupervisorCenter, User
+from timebank.auth.models import SupervisorCenter, User
 
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
 

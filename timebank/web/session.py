@@ -9,10 +9,10 @@ from timebank.auth import services as auth
 from timebank.auth.access import ROLES, allow
 from timebank.auth.schemas import PasswordChangeSchema, TokenRequestSchema
 from timebank.db import get_db
-from timebank.people import services as people
 from timebank.web import i18n
 from timebank.web.access import current_principal, page_blueprint, safe_next
 from timebank.web.forms import FormState, load_and_call
+from timebank.users.services import set_own_language
 
 bp = page_blueprint("session", __name__)
 
@@ -78,7 +78,7 @@ def choose_language():
         i18n.remember(response, i18n.LANGUAGE_COOKIE, language)
         principal = current_principal()
         if principal is not None:
-            people.set_own_language(get_db(), actor=principal, language=language)
+            set_own_language(get_db(), actor=principal, language=language)
     return response
 
 

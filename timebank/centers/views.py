@@ -5,13 +5,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from timebank.auth.access import allow
+from timebank.centers import services
+from timebank.centers.schemas import CenterCreateSchema, CenterListQuerySchema, CenterUpdateSchema
 from timebank.db import get_db
-from timebank.people import services
-from timebank.people.schemas import CenterCreateSchema, CenterListQuerySchema, CenterUpdateSchema
 from timebank.web.access import current_principal, page_blueprint, safe_next
 from timebank.web.forms import FormState, flash_refusal, load_and_call, query
 
-bp = page_blueprint("centers", __name__, url_prefix="/centers")
+bp = page_blueprint("centers", __name__, url_prefix="/centers", template_folder="templates")
 
 
 @bp.get("/")

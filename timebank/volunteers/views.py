@@ -12,15 +12,17 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from timebank.auth.access import allow
+from timebank.centers.services import list_centers
 from timebank.db import get_db
 from timebank.errors import DomainError
-from timebank.people import services
-from timebank.people.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
+from timebank.volunteers import services
+from timebank.volunteers.csv_import import import_volunteers
+from timebank.volunteers.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
 from timebank.web.access import current_principal, page_blueprint, safe_next
 from timebank.web.forms import FormState, flash_refusal, load_and_call, query
 from timebank.web.messages import translate
 
-bp = page_blueprint("volunteers", __name__, url_prefix="/volunteers")
+bp = page_blueprint("volunteers", __name__, url_prefix="/volunteers", template_folder="templates")
 
 FORM_FIELDS = ("name", "phone", "home_center", "id_card_tail", "birth_year")
 
@@ -94,7 +96,7 @@ def import_csv():
             state.errors["file"] = [_("Choose a CSV file to check.")]
         else:
             try:
-                report = services.import_volunteers(get_db(), actor=current_principal(), csv_text=data,
+                report = import_volunteers(get_db(), actor=current_principal(), csv_text=data,
                                                     dry_run=not confirmed)
             except DomainError as error:
                 state.refuse(error)
@@ -110,7 +112,7 @@ def import_csv():
 
 def _centers(db, actor) -> list[tuple[str, str]]:
     """The centers this person may register volunteers at, as (code, "code name") choices."""
-    page = services.list_centers(db, actor=actor, active=True, per_page=200)
+    page = list_centers(db, actor=actor, active=True, per_page=200)
     return [(center.code, f"{center.code} {center.name}") for center in page.items]
 
 

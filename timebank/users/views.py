@@ -8,14 +8,15 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_babel import gettext as _
 
 from timebank.auth.access import ROLES, allow
+from timebank.centers.services import list_centers
 from timebank.db import get_db
-from timebank.people import services
-from timebank.people.schemas import UserCreateSchema, UserListQuerySchema, UserUpdateSchema
+from timebank.users import services
+from timebank.users.schemas import UserCreateSchema, UserListQuerySchema, UserUpdateSchema
 from timebank.web.access import current_principal, page_blueprint, safe_next
 from timebank.web.forms import FormState, flash_refusal, load_and_call, query
 from timebank.web.messages import ROLE_NAMES
 
-bp = page_blueprint("users", __name__, url_prefix="/users")
+bp = page_blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
 CREATE_FIELDS = ("username", "display_name", "role", "center", "supervised_centers", "volunteer_id")
 EDIT_FIELDS = ("display_name", "role", "center", "supervised_centers", "volunteer_id")
@@ -97,5 +98,5 @@ def _roles() -> list[tuple[str, str]]:
 
 
 def _centers(db, actor) -> list[tuple[str, str]]:
-    page = services.list_centers(db, actor=actor, active=True, per_page=200)
+    page = list_centers(db, actor=actor, active=True, per_page=200)
     return [(center.code, f"{center.code} {center.name}") for center in page.items]

@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
 from timebank.auth.access import Forbidden, Principal
+from timebank.centers.models import Center
+from timebank.centers.services import center_for_write
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import NotFound, ValidationFailed
-from timebank.people import rules
+from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFailed, field_error
 from timebank.ledger.accounts import label_account, open_account_in
-from timebank.people.centers import center_for_write
-from timebank.people.errors import AlreadyExists, FieldErrors, field_error
-from timebank.people.models import Center, Volunteer
 from timebank.paging import Page, escape_like, paginate
+from timebank.volunteers.models import Volunteer
+from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
 
 V = Volunteer.__table__
 C = Center.__table__
@@ -51,10 +51,10 @@ def create_volunteer(db: Database, *, actor: Principal, name: str, phone: str, h
     """Register a volunteer at ``home_center`` (a center code) and open their ledger account ``volunteer:<id>``."""
     _require_manager(actor)
     problems = FieldErrors()
-    name = problems.check("name", rules.normalize_name, name)
-    phone = problems.check("phone", rules.normalize_phone, phone)
-    id_card_tail = problems.check("id_card_tail", rules.normalize_id_card_tail, id_card_tail)
-    birth_year = problems.check("birth_year", rules.normalize_birth_year, birth_year)
+    name = problems.check("name", normalize_name, name)
+    phone = problems.check("phone", normalize_phone, phone)
+    id_card_tail = problems.check("id_card_tail", normalize_id_card_tail, id_card_tail)
+    birth_year = problems.check("birth_year", normalize_birth_year, birth_year)
     problems.raise_if_any()
 
     def work(s: Session) -> VolunteerView:
@@ -103,8 +103,8 @@ def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **cha
         raise ValidationFailed("unknown fields", fields={field: ["unknown field"] for field in sorted(unknown)})
     problems = FieldErrors()
     wanted = {}
-    for field, rule in (("name", rules.normalize_name), ("phone", rules.normalize_phone),
-                        ("id_card_tail", rules.normalize_id_card_tail), ("birth_year", rules.normalize_birth_year)):
+    for field, rule in (("name", normalize_name), ("phone", normalize_phone),
+                        ("id_card_tail", normalize_id_card_tail), ("birth_year", normalize_birth_year)):
         if field in changes:
             wanted[field] = problems.check(field, rule, changes[field])
     if "active" in changes:

@@ -8,13 +8,22 @@ nothing the second time. Later features add their own steps (a month of service 
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
+import click
+from flask.cli import with_appcontext
+
 from timebank.auth.access import Principal
-from timebank.db import Database
-from timebank.people import rules, services
-from timebank.people.errors import AlreadyExists
+from timebank.centers.services import create_center
+from timebank.cli import exit_with_error
+from timebank.db import Database, get_db
+from timebank.errors import AlreadyExists, DomainError
+from timebank.service_types.services import create_service_type
+from timebank.users.rules import one_time_password
+from timebank.users.services import create_user, ensure_first_admin
+from timebank.volunteers.services import create_volunteer, list_volunteers
 
 ACTOR = Principal.system("demo")
 
@@ -64,37 +73,37 @@ class DemoCity:
 
 def seed_demo(db: Database, *, password: str | None = None) -> DemoCity:
     """Build (or complete) the demo city. Demo users get ``password`` (generated when omitted)."""
-    city = DemoCity(password=password or rules.one_time_password())
+    city = DemoCity(password=password or one_time_password())
     for step in STEPS:
         step(db, city)
     return city
 
 
 def _first_admin(db: Database, city: DemoCity) -> None:
-    city.first_admin_password = services.ensure_first_admin(db)
+    city.first_admin_password = ensure_first_admin(db)
 
 
 def _centers(db: Database, city: DemoCity) -> None:
     for code, name, district in CENTERS:
-        city.count("centers", _created(lambda: services.create_center(db, actor=ACTOR, code=code, name=name,
+        city.count("centers", _created(lambda: create_center(db, actor=ACTOR, code=code, name=name,
                                                                       district=district)))
 
 
 def _service_types(db: Database, city: DemoCity) -> None:
     for code, name_zh, name_en, rate in SERVICE_TYPES:
-        city.count("service types", _created(lambda: services.create_service_type(
+        city.count("service types", _created(lambda: create_service_type(
             db, actor=ACTOR, code=code, name_zh=name_zh, name_en=name_en, credits_per_hour=rate)))
 
 
 def _volunteers(db: Database, city: DemoCity) -> None:
     for volunteer in demo_volunteers():
-        city.count("volunteers", _created(lambda: services.create_volunteer(db, actor=ACTOR, **volunteer)))
+        city.count("volunteers", _created(lambda: create_volunteer(db, actor=ACTOR, **volunteer)))
 
 
 def _users(db: Database, city: DemoCity) -> None:
     def user(username: str, role: str, **scope) -> None:
         city.logins.append((username, role))
-        city.count("users", _created(lambda: services.create_user(
+        city.count("users", _created(lambda: create_user(
             db, actor=ACTOR, username=username, password=city.password, role=role, **scope)))
 
     for (code, _, _), display_name in zip(CENTERS, STAFF_NAMES):
@@ -103,7 +112,7 @@ def _users(db: Database, city: DemoCity) -> None:
     # Two volunteers who sign in with their phone numbers, to see the volunteer's pages.
     for number in (1, 2):
         phone = f"{PHONE_PREFIX}{number:04d}"
-        [profile] = services.list_volunteers(db, actor=ACTOR, search=phone).items
+        [profile] = list_volunteers(db, actor=ACTOR, search=phone).items
         user(phone, "volunteer", volunteer_id=profile.id, display_name=profile.name)
 
 
@@ -138,3 +147,26 @@ def _created(create: Callable[[], object]) -> bool:
 
 
 STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users]
+
+
+@click.command("demo", help="Seed a believable demo city (Zhenjiang): centers, staff, a supervisor, service types "
+                            "and a hundred volunteers. Running it again adds only what is missing.")
+@click.option("--password-stdin", is_flag=True, help="read the demo users' password from standard input "
+                                                     "(default: a generated one, printed)")
+@with_appcontext
+def demo_command(password_stdin):
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        city = seed_demo(get_db(), password=password)
+    except DomainError as error:
+        exit_with_error(error)
+    for kind in sorted(set(city.created) | set(city.existing)):
+        click.echo(f"{kind}: {city.created.get(kind, 0)} created, {city.existing.get(kind, 0)} already there")
+    if city.first_admin_password:
+        click.echo(f"first admin: admin, one-time password {city.first_admin_password} (change it at first sign-in)")
+    if city.created.get("users"):
+        click.echo(f"new demo users sign in with the password: {city.password}")
+        for username, role in city.logins:
+            click.echo(f"  {username:<14} {role}")
+    else:
+        click.echo("demo users already existed and keep their passwords (`timebank users reset-password NAME`)")

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
 from timebank.auth.access import Forbidden, Principal
+from timebank.centers.models import Center
+from timebank.centers.rules import normalize_center_code
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import NotFound
-from timebank.people import rules
+from timebank.errors import AlreadyExists, FieldErrors, NotFound, field_error
 from timebank.ledger.accounts import label_account, open_account_in
-from timebank.people.errors import AlreadyExists, FieldErrors, field_error
-from timebank.people.models import Center
 from timebank.paging import Page, escape_like, paginate
+from timebank.text import one_line
 
 C = Center.__table__
 
@@ -35,9 +35,9 @@ def create_center(db: Database, *, actor: Principal, code: str, name: str, distr
     """A new center and its issuance account (credits earned there are minted from it)."""
     require_admin(actor, "create a center")
     problems = FieldErrors()
-    code = problems.check("code", rules.normalize_center_code, code)
-    name = problems.check("name", rules.one_line(120, "name"), name)
-    district = problems.check("district", rules.one_line(60, "district"), district)
+    code = problems.check("code", normalize_center_code, code)
+    name = problems.check("name", one_line(120, "name"), name)
+    district = problems.check("district", one_line(60, "district"), district)
     problems.raise_if_any()
 
     def work(s: Session) -> CenterView:
@@ -88,9 +88,9 @@ def update_center(db: Database, *, actor: Principal, center_id: int, name: str |
     problems = FieldErrors()
     changes = {}
     if name is not None:
-        changes["name"] = problems.check("name", rules.one_line(120, "name"), name)
+        changes["name"] = problems.check("name", one_line(120, "name"), name)
     if district is not None:
-        changes["district"] = problems.check("district", rules.one_line(60, "district"), district)
+        changes["district"] = problems.check("district", one_line(60, "district"), district)
     if active is not None:
         changes["active"] = bool(active)
     problems.raise_if_any()
@@ -128,7 +128,7 @@ def center_for_write(s: Session, actor: Principal, code: str | None, field: str 
 
     A center the actor cannot see is reported exactly like one that does not exist."""
     try:
-        code = rules.normalize_center_code(code or "")
+        code = normalize_center_code(code or "")
     except ValueError as error:
         raise field_error(field, str(error)) from None
     row = s.execute(select(C).where(C.c.code == code)).first()

@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session
 from timebank.audit.services import changes_between, record
 from timebank.auth import passwords
 from timebank.auth.access import ROLES, Principal
+from timebank.auth.models import SupervisorCenter, User
+from timebank.centers.services import center_codes, center_for_write, require_admin
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import NotFound, ValidationFailed
-from timebank.people import rules
-from timebank.people.centers import center_codes, center_for_write, require_admin
-from timebank.people.errors import AlreadyExists, FieldErrors, LastAdmin, field_error
-from timebank.people.models import SupervisorCenter, User, Volunteer
+from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFailed, field_error
 from timebank.paging import Page, escape_like, paginate
+from timebank.users.errors import LastAdmin
+from timebank.users.rules import normalize_username, one_time_password
+from timebank.volunteers.models import Volunteer
 
 U = User.__table__
 SC = SupervisorCenter.__table__
@@ -58,11 +59,11 @@ def create_user(db: Database, *, actor: Principal, username: str, password: str 
     ``one_time_password``, and must be changed at first sign-in."""
     require_admin(actor, "create a user")
     problems = FieldErrors()
-    username = problems.check("username", rules.normalize_username, username)
+    username = problems.check("username", normalize_username, username)
     display_name = problems.check("display_name", _display_name, display_name)
     generated = None
     if password is None:
-        password = generated = rules.one_time_password()
+        password = generated = one_time_password()
         must_change_password = True
     else:
         for message in _password_problems(password, username):
@@ -204,7 +205,7 @@ def set_own_language(db: Database, *, actor: Principal, language: str) -> None:
 def reset_password(db: Database, *, actor: Principal, user_id: int) -> UserView:
     """Give a user a new one-time password (returned once) and end all their sessions and tokens."""
     require_admin(actor, "reset a password")
-    password = rules.one_time_password()
+    password = one_time_password()
     password_hash = _hash(password)
 
     def work(s: Session) -> UserView:
@@ -220,7 +221,7 @@ def reset_password(db: Database, *, actor: Principal, user_id: int) -> UserView:
 
 def ensure_first_admin(db: Database) -> str | None:
     """If the city has no admin yet, create user ``admin`` with a one-time password and return that password."""
-    password = rules.one_time_password()
+    password = one_time_password()
     password_hash = _hash(password)
     actor = Principal.system("init")
 

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
 from timebank.auth.access import Principal
+from timebank.centers.services import require_admin
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import NotFound
+from timebank.errors import AlreadyExists, FieldErrors, NotFound, field_error
 from timebank.ledger.rules import format_credits
-from timebank.people import rules
-from timebank.people.centers import require_admin
-from timebank.people.errors import AlreadyExists, FieldErrors, field_error
-from timebank.people.models import ServiceType
+from timebank.service_types.models import ServiceType
+from timebank.service_types.rules import normalize_service_type_code
+from timebank.text import one_line
 
 S = ServiceType.__table__
 
@@ -43,9 +43,9 @@ def create_service_type(db: Database, *, actor: Principal, code: str, name_zh: s
     """``credits_per_hour`` in hundredths (1.00 credit an hour = 100); ``name_en`` defaults to the Chinese name."""
     require_admin(actor, "create a service type")
     problems = FieldErrors()
-    code = problems.check("code", rules.normalize_service_type_code, code)
-    name_zh = problems.check("name_zh", rules.one_line(80, "Chinese name"), name_zh)
-    name_en = problems.check("name_en", rules.one_line(80, "English name"), name_en or name_zh)
+    code = problems.check("code", normalize_service_type_code, code)
+    name_zh = problems.check("name_zh", one_line(80, "Chinese name"), name_zh)
+    name_en = problems.check("name_en", one_line(80, "English name"), name_en or name_zh)
     rate = problems.check("credits_per_hour", _rate, credits_per_hour)
     problems.raise_if_any()
 
@@ -87,9 +87,9 @@ def update_service_type(db: Database, *, actor: Principal, service_type_id: int,
     problems = FieldErrors()
     wanted = {}
     if name_zh is not None:
-        wanted["name_zh"] = problems.check("name_zh", rules.one_line(80, "Chinese name"), name_zh)
+        wanted["name_zh"] = problems.check("name_zh", one_line(80, "Chinese name"), name_zh)
     if name_en is not None:
-        wanted["name_en"] = problems.check("name_en", rules.one_line(80, "English name"), name_en)
+        wanted["name_en"] = problems.check("name_en", one_line(80, "English name"), name_en)
     if credits_per_hour is not None:
         wanted["credits_per_hour"] = problems.check("credits_per_hour", _rate, credits_per_hour)
     if active is not None:

@@ -23,14 +23,15 @@ from sqlalchemy.orm import Session
 
 from timebank.audit.services import record, record_many
 from timebank.auth.access import Forbidden, Principal
+from timebank.centers.rules import normalize_center_code
+from timebank.centers.services import centers_by_code
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import ValidationFailed
 from timebank.ledger.models import Account
-from timebank.people import rules
-from timebank.people.centers import centers_by_code
-from timebank.people.models import Volunteer
-from timebank.people.volunteers import may_see
+from timebank.volunteers.models import Volunteer
+from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
+from timebank.volunteers.services import may_see
 
 V = Volunteer.__table__
 A = Account.__table__
@@ -157,11 +158,11 @@ def parse_rows(text: str) -> tuple[list[_Row], list[LineError]]:
         before = len(errors)
         row = _Row(
             line=line,
-            name=_rule(errors, line, "name", rules.normalize_name, values["name"]),
-            phone=_rule(errors, line, "phone", rules.normalize_phone, values["phone"]),
-            center=_rule(errors, line, "center", rules.normalize_center_code, values["center"]),
-            id_card_tail=_rule(errors, line, "id_card_tail", rules.normalize_id_card_tail, values.get("id_card_tail")),
-            birth_year=_rule(errors, line, "birth_year", rules.normalize_birth_year, values.get("birth_year")),
+            name=_rule(errors, line, "name", normalize_name, values["name"]),
+            phone=_rule(errors, line, "phone", normalize_phone, values["phone"]),
+            center=_rule(errors, line, "center", normalize_center_code, values["center"]),
+            id_card_tail=_rule(errors, line, "id_card_tail", normalize_id_card_tail, values.get("id_card_tail")),
+            birth_year=_rule(errors, line, "birth_year", normalize_birth_year, values.get("birth_year")),
         )
         if row.phone is not None:
             earlier = first_line_of_phone.setdefault(row.phone, line)

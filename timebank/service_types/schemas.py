@@ -1,0 +1,47 @@
+"""What crosses the HTTP boundary for service types: the one contract for the API and the pages."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
+
+from timebank.schemas import Credits, text_field
+
+
+class ServiceTypeSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True, metadata={"description": "the Chinese name"})
+    name_zh = fields.String(dump_only=True)
+    name_en = fields.String(dump_only=True)
+    credits_per_hour = Credits(dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True, format="iso")
+
+
+class ServiceTypeCreateSchema(Schema):
+    code = text_field(32, required=True, metadata={"example": "meal-delivery"})
+    name = text_field(80, metadata={"description": "the Chinese name (same as name_zh)", "example": "助餐送餐"})
+    name_zh = text_field(80)
+    name_en = text_field(80, metadata={"description": "defaults to the Chinese name", "example": "Meal delivery"})
+    credits_per_hour = Credits(required=True)
+
+    @validates_schema
+    def _needs_a_name(self, data, **kwargs):
+        if not data.get("name") and not data.get("name_zh"):
+            raise ValidationError("Missing data for required field.", "name")
+
+    @post_load
+    def _one_chinese_name(self, data, **kwargs):
+        name = data.pop("name", None)
+        data["name_zh"] = data.get("name_zh") or name
+        return data
+
+
+class ServiceTypeUpdateSchema(Schema):
+    name_zh = text_field(80)
+    name_en = text_field(80)
+    credits_per_hour = Credits()
+    active = fields.Boolean()
+
+
+class ServiceTypeListQuerySchema(Schema):
+    active = fields.Boolean()

@@ -1,0 +1,11 @@
+"""Why the users services refuse a request, beyond the shared errors."""
+from __future__ import annotations
+
+from timebank.errors import DomainError
+
+
+class LastAdmin(DomainError):
+    """The last active admin cannot be deactivated or demoted: nobody could manage the city any more."""
+
+    code = "last_admin"
+    status = 409

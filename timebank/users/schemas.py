@@ -1,0 +1,78 @@
+"""What crosses the HTTP boundary for users: the one contract for the API and the pages."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, post_dump, post_load, validate
+
+from timebank.auth.access import ROLES
+from timebank.schemas import PageSchema, PagingQuerySchema, text_field
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    role = fields.String(dump_only=True, validate=validate.OneOf(ROLES))
+    center = fields.String(dump_only=True, allow_none=True, metadata={"description": "staff: their center's code"})
+    supervised_centers = fields.List(fields.String(), dump_only=True,
+                                     metadata={"description": "supervisor: the codes of the centers they review"})
+    volunteer_id = fields.Integer(dump_only=True, allow_none=True)
+    display_name = fields.String(dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    must_change_password = fields.Boolean(dump_only=True)
+    locale = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True, format="iso")
+
+
+class NewUserSchema(UserSchema):
+    """A user just created or given a new password: the one-time password appears here once, and never again."""
+
+    one_time_password = fields.String(dump_only=True, metadata={"description": "present only when generated"})
+
+    @post_dump
+    def _omit_absent_password(self, data, **kwargs):
+        if data.get("one_time_password") is None:
+            data.pop("one_time_password", None)
+        return data
+
+
+class UserCreateSchema(Schema):
+    username = text_field(60, required=True, metadata={"example": "staff-jk01"})
+    password = fields.String(load_only=True, validate=validate.Length(min=1, max=256),
+                             metadata={"format": "password",
+                                       "description": "omit it to have a one-time password generated and returned"})
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    center = fields.String(allow_none=True, validate=validate.Length(max=32),
+                           metadata={"description": "staff: the code of their center"})
+    supervised_centers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list,
+                                     metadata={"description": "supervisor: the codes of the centers they review"})
+    volunteer_id = fields.Integer(allow_none=True, metadata={"description": "volunteer: their volunteer profile"})
+    display_name = fields.String(load_default="", validate=validate.Length(max=60))
+    must_change_password = fields.Boolean(load_default=True,
+                                          metadata={"description": "make the user choose a new password when they "
+                                                                   "first sign in (always, for a generated one)"})
+
+    @post_load
+    def _password_may_be_generated(self, data, **kwargs):
+        data.setdefault("password", None)
+        return data
+
+
+class UserUpdateSchema(Schema):
+    display_name = fields.String(validate=validate.Length(max=60))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    center = fields.String(allow_none=True, validate=validate.Length(max=32))
+    supervised_centers = fields.List(fields.String(validate=validate.Length(max=32)))
+    volunteer_id = fields.Integer(allow_none=True)
+    active = fields.Boolean(metadata={"description": "false ends all the user's sessions and tokens"})
+    locale = fields.String(allow_none=True, validate=validate.OneOf(("zh", "en")))
+
+
+class UserListQuerySchema(PagingQuerySchema):
+    search = fields.String(validate=validate.Length(max=60))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean()
+
+
+class UserPageSchema(PageSchema):
+    items = fields.List(fields.Nested(UserSchema), required=True)
+
+
