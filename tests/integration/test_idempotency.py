@@ -283,6 +283,15 @@ def test_an_anonymous_caller_is_not_let_through(site, db):
     assert gifts(db) == 0
 
 
+def test_an_idempotent_view_refuses_to_join_a_unit_of_work_already_open(site, db, caller):
+    """Joined, the rollback of a refusal or a 5xx could not undo the claimed key: the view must own its unit."""
+    _person, headers = caller
+    client = site.test_client()
+    with pytest.raises(RuntimeError, match="unit of work of its own"):
+        db.transaction(lambda s: post(client, GIFTS, {"note": "rice"}, headers=headers))
+    assert gifts(db) == 0
+
+
 # --- concurrency ------------------------------------------------------------------------------------------------------
 
 THREADS = 16

@@ -90,11 +90,11 @@ def idempotent(*, required: bool, caller: Callable[[], str | None] = caller_of_r
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             key = request.headers.get(HEADER)
+            if key is None and not required:
+                return view(*args, **kwargs)
             try:
                 if key is None:
-                    if required:
-                        raise IdempotencyKeyMissing()
-                    return view(*args, **kwargs)
+                    raise IdempotencyKeyMissing()
                 services.check_key(key)
             except DomainError as refusal:
                 return handle_domain_error(refusal)
@@ -105,8 +105,11 @@ def idempotent(*, required: bool, caller: Callable[[], str | None] = caller_of_r
                 return view(*args, **kwargs)
             asked = services.identify(request.method, request.path, list(request.args.items(multi=True)),
                                       request.get_data(cache=True))
+            db = get_db()
+            if db.in_transaction:  # joined, a rollback here would not undo the claim: the view must own its unit
+                raise RuntimeError(f"{request.endpoint}: an idempotent view runs in a unit of work of its own")
             try:
-                return get_db().transaction(lambda s: _run_once(s, who, key, asked, view, args, kwargs))
+                return db.transaction(lambda s: _run_once(s, who, key, asked, view, args, kwargs))
             except IdempotencyConflict as conflict:
                 return handle_domain_error(conflict)
             except _NotStored as not_stored:
