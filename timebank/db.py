@@ -4,12 +4,23 @@ Concurrency control belongs to the database (SPEC §4.9). On SQLite every write 
 ``BEGIN IMMEDIATE`` (one writer at a time, waiting up to the busy timeout instead of failing with "database is
 locked" at the first conflict) in WAL mode. On PostgreSQL the ledger uses guarded ``UPDATE``s and row locks in a fixed
 order; a serialization failure, deadlock or lost idempotency race rolls the whole unit of work back and runs it again.
+
+Units of work compose: ``Database.transaction(work)`` called while a unit of work of the same ``Database`` is open in
+the current context (thread, or task) JOINS it instead of opening a second one. The joined ``work`` runs on the open
+session; it neither commits nor retries, and whatever it raises goes up to the outermost call, which alone commits,
+rolls back, or reruns its whole ``work`` on a retryable conflict. So a service that owns its transaction when called
+alone (``services.approve(db, ...)``) becomes one step of a larger use case when called inside one, with no change.
+A joined unit that raises leaves its writes in the session: the outermost normally lets the error propagate (and rolls
+everything back); an outer unit that catches the error and carries on must run the call inside
+``session.begin_nested()`` (a SAVEPOINT), as ``timebank.idempotency`` does around a view.
 """
 from __future__ import annotations
 
 import random
 import threading
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
@@ -58,6 +69,21 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+@dataclass(frozen=True)
+class _OpenUnit:
+    database: "Database"
+    session: Session
+    readonly: bool
+
+
+# The units of work open in this context, innermost last (one per Database: a second Database opens its own).
+_open_units: ContextVar[tuple[_OpenUnit, ...]] = ContextVar("timebank_open_units", default=())
+
+
+class WriteInReadonlyUnit(RuntimeError):
+    """A write unit of work was asked for inside a read-only one: a bug in the caller, never a user's error."""
+
+
 class Stats:
     """Process-local counters, for benchmarks and workload reports (never for decisions)."""
 
@@ -102,19 +128,46 @@ class Database:
 
         ``work`` must be safe to run again from the start: everything it did is rolled back first.
         Domain errors raised by ``work`` roll back and propagate unchanged.
+
+        Inside an open unit of work of this database (see the module docstring) ``work`` joins it: it runs on the
+        open session and returns, without committing or retrying. A read-only call joins a write unit; a write call
+        inside a read-only unit raises ``WriteInReadonlyUnit``.
         """
+        joined = self._open_unit()
+        if joined is not None:
+            if joined.readonly and not readonly:
+                raise WriteInReadonlyUnit(
+                    "a write unit of work cannot join the read-only one open in this context; "
+                    "open the outer unit without readonly=True"
+                )
+            return work(joined.session)
         bind = self.readonly_engine if readonly else self.engine
         for attempt in range(1, attempts + 1):
             try:
                 with Session(bind, expire_on_commit=False, autoflush=False) as session:
-                    with session.begin():
-                        return work(session)
+                    opened = _open_units.set(_open_units.get() + (_OpenUnit(self, session, readonly),))
+                    try:
+                        with session.begin():
+                            return work(session)
+                    finally:
+                        _open_units.reset(opened)
             except DBAPIError as error:
                 if attempt == attempts or not self.is_retryable(error):
                     raise
                 self.stats.retried()
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
         raise AssertionError("unreachable")
+
+    def _open_unit(self) -> _OpenUnit | None:
+        for unit in reversed(_open_units.get()):
+            if unit.database is self:
+                return unit
+        return None
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a unit of work of this database is open in the current context (a call would join it)."""
+        return self._open_unit() is not None
 
     def is_retryable(self, error: DBAPIError) -> bool:
         if self.is_sqlite:
