@@ -1,5 +1,8 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 from timebank.audit.models import AuditEntry  # noqa: F401
 from timebank.auth.models import ApiToken, SignInFailure, SupervisorCenter, User  # noqa: F401
+from timebank.centers.models import Center  # noqa: F401
 from timebank.idempotency.models import IdempotencyKey  # noqa: F401
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer  # noqa: F401
+from timebank.service_types.models import ServiceType  # noqa: F401
+from timebank.volunteers.models import Volunteer  # noqa: F401
