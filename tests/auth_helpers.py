@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 
 from timebank import create_app
 from timebank.auth import passwords
-from timebank.auth.models import ApiToken, SupervisorCenter, User
+from timebank.auth.models import ApiToken, SupervisorCenter, User, UserSession
 from timebank.auth.services import _token_hash
 from timebank.centers.models import Center
 from timebank.clock import utcnow
@@ -117,6 +117,21 @@ def mint_token(db, person: Person, *, ttl: timedelta = timedelta(hours=1)) -> st
 
     db.transaction(work)
     return token
+
+
+def mint_session_key(db, person: Person, *, ttl: timedelta = timedelta(hours=1)) -> str:
+    """A working page session for ``person`` without a sign-in: the key a session cookie carries (Flask-Login's
+    ``_user_id``)."""
+    key = secrets.token_urlsafe(32)
+
+    def work(s):
+        user = s.get(User, person.user_id)
+        now = utcnow()
+        s.add(UserSession(user_id=user.id, key_hash=_token_hash(key), auth_epoch=user.auth_epoch,
+                          expires_at=now + ttl, created_at=now))
+
+    db.transaction(work)
+    return key
 
 
 def bearer(token: str) -> dict:

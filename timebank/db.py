@@ -26,7 +26,7 @@ from typing import Callable, TypeVar
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
@@ -107,8 +107,9 @@ class Database:
             self.engine = _sqlite_engine(url, echo=echo, pool_size=pool_size)
         else:
             self.engine = create_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=60
+                url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False, pool_timeout=60
             )
+            _ping_when_idle(self.engine)
         # A read-only unit of work is one snapshot, on both databases: on SQLite a deferred BEGIN (see below); on
         # PostgreSQL REPEATABLE READ, since under the default READ COMMITTED every statement would see a newer state
         # and a read made of several statements (the ledger check, a page and its total) could mix two moments.
@@ -174,7 +175,7 @@ class Database:
             text = str(error.orig)
             return "database is locked" in text or "UNIQUE constraint failed" in text
         # A dead connection is not retried here: if it died during COMMIT the work may have committed, and not every
-        # unit of work is idempotent. The pool's pre-ping (one round trip) keeps dead connections out instead.
+        # unit of work is idempotent. A ping of connections that sat idle keeps dead ones out instead (_ping_when_idle).
         return getattr(error.orig, "sqlstate", None) in _PG_RETRYABLE
 
     def dispose(self) -> None:
@@ -224,3 +225,28 @@ def get_db(app=None) -> Database:
     from flask import current_app
 
     return (app or current_app).extensions["timebank.db"]
+
+
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before use only when it sat unused for a while (SQLAlchemy's documented
+    pessimistic-disconnect recipe, made lazy): a connection dies in the pool while idle (a server restart, a
+    firewall's idle timeout), and ``pool_pre_ping`` would cost one round trip on EVERY checkout, a request's dearest
+    part after its queries. A dead connection found here is replaced before the unit of work starts."""
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")  # the pool connects afresh and retries

@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 from timebank.audit.models import AuditEntry  # noqa: F401
-from timebank.auth.models import ApiToken, SignInFailure, SupervisorCenter, User  # noqa: F401
+from timebank.auth.models import ApiToken, SignInFailure, SupervisorCenter, User, UserSession  # noqa: F401
 from timebank.centers.models import Center  # noqa: F401
 from timebank.idempotency.models import IdempotencyKey  # noqa: F401
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer  # noqa: F401

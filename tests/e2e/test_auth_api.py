@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.auth_helpers import PASSWORD, bearer, fast_hashing, make_app, make_user
-from timebank.auth import services
+from timebank.auth import principals, services
 from timebank.auth.access import policy_of
 from timebank.auth.models import SignInFailure
 from timebank.clock import utcnow
@@ -128,7 +128,7 @@ def test_an_expired_token_answers_401(app, client, monkeypatch):
     person = make_user(get_db(app), "admin")
     token = token_of(client, person)
     moment = utcnow() + timedelta(hours=12, seconds=1)
-    monkeypatch.setattr(services, "utcnow", lambda: moment)
+    monkeypatch.setattr(principals, "utcnow", lambda: moment)  # the clock that checks a token on each request
     response = client.get("/api/v1/auth/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthorized"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.routing import IntegerConverter, UUIDConverter
 
-from tests.auth_helpers import ROLES, Person, bearer, make_app, make_user, mint_token
+from tests.auth_helpers import ROLES, Person, bearer, make_app, make_user, mint_session_key, mint_token
 from timebank.api import API_PREFIX
 from timebank.auth.access import policy_of
 from timebank.db import get_db
@@ -117,7 +117,7 @@ def _call(app, db, caller: Caller, method: str, path: str):
             headers = bearer(mint_token(db, caller.person))  # a fresh token: an earlier call may have signed out
         else:
             with client.session_transaction() as session:  # Flask-Login's session: Principal.get_id()
-                session["_user_id"] = f"{caller.person.user_id}:0"
+                session["_user_id"] = mint_session_key(db, caller.person)
                 session["_fresh"] = True
     return client.open(path, method=method, headers=headers)
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from tests.auth_helpers import PASSWORD, fast_hashing, make_center, make_user
 from timebank.audit.models import AuditEntry
-from timebank.auth import passwords, services
+from timebank.auth import passwords, principals, services, throttle as throttle_module
 from timebank.auth.access import Unauthorized
-from timebank.auth.models import ApiToken, SignInFailure, User
+from timebank.auth.models import ApiToken, SignInFailure, User, UserSession
 from timebank.auth.services import SignInFailed, Throttle, TooManyAttempts
 from timebank.clock import utcnow
 from timebank.errors import ValidationFailed
@@ -30,7 +30,8 @@ def sign_in(db, username, password=PASSWORD, address=HERE, **kwargs):
 
 def later(monkeypatch, delta: timedelta):
     moment = utcnow() + delta
-    monkeypatch.setattr(services, "utcnow", lambda: moment)
+    for module in (services, throttle_module, principals):
+        monkeypatch.setattr(module, "utcnow", lambda: moment)
 
 
 def stored_user(db, user_id) -> User:
@@ -45,7 +46,8 @@ def test_the_right_password_signs_in_with_the_users_role_and_centers(db):
     principal = sign_in(db, person.username)
     assert (principal.user_id, principal.username, principal.role) == (person.user_id, person.username, "supervisor")
     assert principal.supervised_center_ids == frozenset({center})
-    assert principal.get_id() == f"{person.user_id}:0"
+    assert principal.auth_epoch == 0
+    assert principal.get_id() is None  # only a page session (a row of its own) has an id for the cookie
 
 
 def test_a_staff_member_signs_in_with_their_center(db):
@@ -103,15 +105,58 @@ def test_a_current_hash_is_left_alone_on_sign_in(db):
 
 # --- the throttle ----------------------------------------------------------------------------------------------------
 
-def test_the_sixth_rapid_failure_for_a_username_is_answered_too_many_attempts(db):
+def test_the_sixth_rapid_failure_for_a_username_from_one_address_is_answered_too_many_attempts(db):
     person = make_user(db, "admin")
+    for _ in range(5):
+        with pytest.raises(SignInFailed):
+            sign_in(db, person.username, "Not-the-password 1")
+    with pytest.raises(TooManyAttempts) as refusal:
+        sign_in(db, person.username, "Not-the-password 1")
+    assert (refusal.value.status, refusal.value.code) == (429, "too_many_attempts")
+    assert 14 * 60 <= refusal.value.retry_after <= 15 * 60
+
+
+def test_failures_from_five_addresses_do_not_lock_the_owner_out(db):
+    """Issue 6, bug 18: anyone could lock anyone out by guessing wrong from a few addresses."""
+    person = make_user(db, "staff")
     for attempt in range(5):
         with pytest.raises(SignInFailed):
             sign_in(db, person.username, "Not-the-password 1", address=f"198.51.100.{attempt}")
+    assert sign_in(db, person.username, address="198.51.100.99").user_id == person.user_id
+
+
+def test_an_address_that_keeps_failing_on_a_username_waits_longer_each_time(db, monkeypatch):
+    person = make_user(db, "staff")
+    for attempt in range(5):
+        with pytest.raises(SignInFailed):
+            sign_in(db, person.username, "Not-the-password 1", address=f"198.51.100.{attempt}")
+    # The username has 5 failures: an address that failed on it waits 1 s before its next try …
     with pytest.raises(TooManyAttempts) as refusal:
-        sign_in(db, person.username, "Not-the-password 1", address="198.51.100.99")
-    assert (refusal.value.status, refusal.value.code) == (429, "too_many_attempts")
-    assert 14 * 60 <= refusal.value.retry_after <= 15 * 60
+        sign_in(db, person.username, "Not-the-password 1", address="198.51.100.0")
+    assert refusal.value.retry_after == 1
+    later(monkeypatch, timedelta(seconds=2))
+    with pytest.raises(SignInFailed):
+        sign_in(db, person.username, "Not-the-password 1", address="198.51.100.0")
+    # … and each further failure of the username doubles the wait (6 failures: 2 s).
+    with pytest.raises(TooManyAttempts) as refusal:
+        sign_in(db, person.username, "Not-the-password 1", address="198.51.100.0")
+    assert refusal.value.retry_after == 2
+    # The owner, from an address that has not failed, still signs in at once.
+    assert sign_in(db, person.username, address="203.0.113.200").user_id == person.user_id
+
+
+def test_the_growing_delay_stops_at_its_longest():
+    bounds = Throttle()
+    assert [bounds.delay(n).total_seconds() for n in (0, 4, 5, 6, 7, 10)] == [0, 0, 1, 2, 4, 32]
+    assert bounds.delay(10_000) == bounds.longest_delay == timedelta(minutes=5)
+
+
+def test_signing_in_does_not_forget_the_failures_from_other_addresses(db):
+    person = make_user(db, "staff")
+    with pytest.raises(SignInFailed):
+        sign_in(db, person.username, "Not-the-password 1", address="198.51.100.1")
+    sign_in(db, person.username, address="203.0.113.200")
+    assert services.count_recent_failures(db, username=person.username) == 1
 
 
 def test_a_throttled_username_is_refused_even_with_the_right_password(db):
@@ -153,7 +198,7 @@ def test_retry_after_counts_down_to_when_the_oldest_failure_leaves_the_window(db
 
 
 def test_one_address_guessing_many_usernames_is_throttled(db):
-    throttle = Throttle(per_username=5, per_address=8)
+    throttle = Throttle(per_address=8)
     for attempt in range(8):
         with pytest.raises(SignInFailed):
             sign_in(db, f"guess-{attempt}", "Not-the-password 1", throttle=throttle)
@@ -163,8 +208,19 @@ def test_one_address_guessing_many_usernames_is_throttled(db):
     assert sign_in(db, person.username, address="192.0.2.1", throttle=throttle).user_id == person.user_id
 
 
-def test_the_sixth_rapid_failure_from_one_address_waits(db):
-    for attempt in range(5):
+def test_wrong_passwords_for_a_made_up_user_do_not_lock_out_the_center(db):
+    """Issue 6, bug 3: six wrong passwords for a made-up user from the center's address locked its admin out."""
+    person = make_user(db, "admin")
+    for _ in range(6):
+        with pytest.raises((SignInFailed, TooManyAttempts)):
+            sign_in(db, "made-up-user", "Not-the-password 1")
+    assert sign_in(db, person.username).user_id == person.user_id
+
+
+def test_one_address_waits_only_after_many_failures_across_usernames(db):
+    bound = Throttle().per_address
+    assert bound >= 30  # a center's staff share one address: a few typos each must never lock the center out
+    for attempt in range(bound):
         with pytest.raises(SignInFailed):
             sign_in(db, f"guess-{attempt}", "Not-the-password 1")
     with pytest.raises(TooManyAttempts):
@@ -242,17 +298,80 @@ def test_a_revoked_token_stops_working(db):
 
 # --- sessions --------------------------------------------------------------------------------------------------------
 
-def test_a_session_id_loads_its_principal_until_the_epoch_moves_on(db):
+def start_session(db, username, password=PASSWORD, **kwargs):
+    return services.start_session(db, username=username, password=password, address=HERE, **kwargs)
+
+
+def test_a_session_key_loads_its_principal_until_the_password_changes(db):
     person = make_user(db, "admin")
-    principal = sign_in(db, person.username)
+    principal = start_session(db, person.username)
     assert services.principal_for_session(db, principal.get_id()) == principal
+    assert services.principal_for_session(db, principal.get_id()).get_id() == principal.get_id()
     services.change_password(db, principal=principal, current_password=PASSWORD, new_password="Lotus-pond 2024")
     assert services.principal_for_session(db, principal.get_id()) is None
-    fresh = sign_in(db, person.username, "Lotus-pond 2024")
+    fresh = start_session(db, person.username, "Lotus-pond 2024")
     assert services.principal_for_session(db, fresh.get_id()) == fresh
 
 
-@pytest.mark.parametrize("session_id", ["", "abc", "1", "1:x", ":"])
+def test_a_session_stays_a_server_row_and_only_the_hash_of_its_key_is_stored(db):
+    person = make_user(db, "staff")
+    principal = start_session(db, person.username)
+    key = principal.get_id()
+    assert len(key) >= 43
+    stored = db.transaction(lambda s: s.scalars(select(UserSession.key_hash)).all(), readonly=True)
+    assert stored == [principals.secret_hash(key)]
+
+
+def test_ending_a_session_makes_its_key_load_nobody(db):
+    """Issue 6, bug 17: a copied session cookie kept working after signing out."""
+    person = make_user(db, "staff")
+    principal = start_session(db, person.username)
+    other = start_session(db, person.username)
+    services.end_session(db, principal.get_id())
+    assert services.principal_for_session(db, principal.get_id()) is None
+    assert services.principal_for_session(db, other.get_id()) == other  # the other browser stays signed in
+
+
+def test_a_session_expires(db, monkeypatch):
+    person = make_user(db, "staff")
+    principal = start_session(db, person.username, ttl=timedelta(hours=1))
+    later(monkeypatch, timedelta(hours=1, seconds=1))
+    assert services.principal_for_session(db, principal.get_id()) is None
+
+
+def test_a_session_ends_when_its_user_is_deactivated(db):
+    person = make_user(db, "staff")
+    principal = start_session(db, person.username)
+
+    def deactivate(s):
+        s.get(User, person.user_id).active = False
+
+    db.transaction(deactivate)
+    assert services.principal_for_session(db, principal.get_id()) is None
+
+
+def test_changing_the_password_can_keep_this_browser_signed_in_and_no_other(db):
+    person = make_user(db, "staff")
+    here, elsewhere = start_session(db, person.username), start_session(db, person.username)
+    renewed = services.change_password(db, principal=here, current_password=PASSWORD,
+                                       new_password="Lotus-pond 2024", keep_signed_in=True)
+    assert renewed.auth_epoch == 1 and renewed.get_id() not in (here.get_id(), elsewhere.get_id())
+    assert services.principal_for_session(db, renewed.get_id()) == renewed
+    assert services.principal_for_session(db, here.get_id()) is None
+    assert services.principal_for_session(db, elsewhere.get_id()) is None
+    rows = db.transaction(lambda s: s.scalar(select(func.count()).select_from(UserSession)), readonly=True)
+    assert rows == 1
+
+
+def test_a_supervisors_session_carries_every_supervised_center(db):
+    first, second = make_center(db), make_center(db)
+    person = make_user(db, "supervisor", supervised=(first, second))
+    principal = start_session(db, person.username)
+    loaded = services.principal_for_session(db, principal.get_id())
+    assert loaded.visible_center_ids() == frozenset({first, second})
+
+
+@pytest.mark.parametrize("session_id", ["", "abc", "1", "1:0", ":", None, "x" * 5000])
 def test_a_malformed_session_id_loads_nobody(db, session_id):
     assert services.principal_for_session(db, session_id) is None
 

@@ -4,7 +4,7 @@ through ``Principal.visible_center_ids()``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from timebank.errors import DomainError
 
@@ -46,15 +46,21 @@ class Principal:
     must_change_password: bool = False
     locale: str | None = None
     display_name: str = ""
+    # A page session's key (what its signed cookie carries; the database keeps only its hash). Never compared.
+    session_key: str | None = field(default=None, repr=False, compare=False)
 
     # Flask-Login protocol
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
-    def get_id(self) -> str:
-        """The session id: the user and the epoch of their password. A password change ends every older session."""
-        return f"{self.user_id}:{self.auth_epoch}"
+    def get_id(self) -> str | None:
+        """What the session cookie carries: the key of this principal's server-side session row. Signing out deletes
+        the row and a password change deletes all of them, so a copied cookie stops working."""
+        return self.session_key
+
+    def with_session_key(self, key: str) -> "Principal":
+        return replace(self, session_key=key)
 
     @classmethod
     def system(cls, name: str = "system") -> "Principal":

@@ -21,8 +21,10 @@ def create_token():
       tags: [auth]
       summary: Sign in with a username and password and get a bearer token
       description: >
-        Failed attempts are throttled per username and per address: after 5 failures within 15 minutes the next
-        attempt is answered 429 with a Retry-After header. A password change ends every token of the user.
+        Failed attempts are throttled per username and address (after 5 failures within 15 minutes that pair waits),
+        with a growing delay for addresses that keep failing on one username, and per address alone at a much higher
+        bound; a throttled attempt is answered 429 with a Retry-After header. A password change ends every token
+        of the user.
       requestBody:
         required: true
         content:

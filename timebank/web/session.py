@@ -1,7 +1,13 @@
-"""Signing in and out, changing one's password, and the display preferences (language, text size)."""
+"""Signing in and out, changing one's password, and the display preferences (language, text size).
+
+A signed-in page session is a row in ``user_session``; the signed cookie carries its key (``Principal.get_id()``).
+Signing out deletes the row, so a copy of the cookie stops working too.
+"""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -24,10 +30,18 @@ def sign_in():
     if request.method == "GET" and current_principal() is not None:
         return redirect(target)
     state = FormState()
+    throttled: list[auth.TooManyAttempts] = []
+
+    def sign_in_or_wait(data):
+        try:
+            return auth.start_session(get_db(), username=data["username"], password=data["password"],
+                                      address=request.remote_addr or "", ttl=_session_ttl())
+        except auth.TooManyAttempts as wait:
+            throttled.append(wait)  # not a mistake in the form: said on its own, above it
+            return None
+
     if request.method == "POST":
-        principal = load_and_call(TokenRequestSchema(), lambda data: auth.authenticate(
-            get_db(), username=data["username"], password=data["password"], address=request.remote_addr or ""),
-            state=state)
+        principal = load_and_call(TokenRequestSchema(), sign_in_or_wait, state=state)
         if principal is not None:
             session.clear()  # nothing from before signing in survives into the signed-in session
             login_user(principal)
@@ -35,12 +49,17 @@ def sign_in():
                 return redirect(url_for("session.change_password"))
             return redirect(target)
         state.values.pop("password", None)
-    return render_template("session/sign_in.html", state=state, next=target), state.status
+    if throttled:
+        page = render_template("session/sign_in.html", state=state, next=target, wait_minutes=throttled[0].minutes)
+        return page, 429, {"Retry-After": str(throttled[0].retry_after)}
+    return render_template("session/sign_in.html", state=state, next=target, wait_minutes=None), state.status
 
 
 @bp.post("/sign-out")
 @allow(*ROLES, allow_pending_password=True)
 def sign_out():
+    principal = current_principal()
+    auth.end_session(get_db(), principal.get_id() if principal else None)
     logout_user()
     session.clear()
     flash(_("You have signed out."), "success")
@@ -56,17 +75,24 @@ def change_password():
         if request.form.get("new_password", "") != request.form.get("confirm_password", ""):
             state.errors["confirm_password"] = [_("The two new passwords are not the same.")]
         else:
-            done = load_and_call(PasswordChangeSchema(), lambda data: auth.change_password(
+            # The change ends every session of this user, this one included; the service opens a new one for
+            # this browser in the same transaction.
+            renewed = load_and_call(PasswordChangeSchema(), lambda data: auth.change_password(
                 get_db(), principal=principal, current_password=data["current_password"],
-                new_password=data["new_password"], address=request.remote_addr) or True, state=state)
-            if done:
-                # The change ended every session of this user, this one included: sign in again with the new epoch.
-                login_user(auth.load_principal(get_db(), principal.user_id))
+                new_password=data["new_password"], address=request.remote_addr, keep_signed_in=True,
+                session_ttl=_session_ttl()), state=state)
+            if renewed is not None:
+                login_user(renewed)
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("home.index"))
         state.values = {}  # never send a password back
     return render_template("session/change_password.html", state=state, forced=principal.must_change_password), \
         state.status
+
+
+def _session_ttl() -> timedelta:
+    seconds = current_app.config.get("SESSION_TTL_SECONDS")
+    return timedelta(seconds=int(seconds)) if seconds else auth.DEFAULT_SESSION_TTL
 
 
 @bp.post("/preferences/language")
