@@ -11,7 +11,7 @@ from timebank.db import get_db
 def init_command():
     from flask import current_app
 
-    from timebank.ledger.accounts import ensure_system_accounts
+    from timebank.ledger.standalone import ensure_system_accounts
 
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)

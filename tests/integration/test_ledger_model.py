@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from timebank.errors import ValidationFailed
-from timebank.ledger import accounts, errors, postings, sweeps
+from timebank.ledger import accounts, errors, postings, standalone
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account, Lot
 from timebank.ledger.postings import Cause
@@ -175,10 +175,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_funded_accounts(self, opening, days):
         """Every run opens its own accounts, and each volunteer starts with one lot, so holds can happen at once."""
         run = uuid.uuid4().hex[:10]
-        self.center = accounts.open_account(self.db, code=f"issuance:sim-{run}", kind="issuance")
-        self.volunteers = [accounts.open_account(self.db, code=f"volunteer:sim-{run}-{n}", kind="volunteer")
+        self.center = standalone.open_account(self.db, code=f"issuance:sim-{run}", kind="issuance")
+        self.volunteers = [standalone.open_account(self.db, code=f"volunteer:sim-{run}-{n}", kind="volunteer")
                            for n in range(VOLUNTEERS)]
-        self.redemption = accounts.open_account(self.db, code=accounts.REDEMPTION_SINK, kind="redemption")
+        self.redemption = standalone.open_account(self.db, code=accounts.REDEMPTION_SINK, kind="redemption")
         self.expiry = self.db.transaction(lambda s: s.execute(
             select(Account.id).where(Account.code == accounts.EXPIRY_SINK)).scalar_one(), readonly=True)
         for account in [self.center, *self.volunteers]:
@@ -191,7 +191,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.mint(who, amount, days)
 
     def _stored(self, account: int) -> tuple[int, int, int, int]:
-        balance = accounts.get_balance(self.db, account)
+        balance = standalone.get_balance(self.db, account)
         return (balance.credits_posted, balance.debits_posted, balance.credits_pending, balance.debits_pending)
 
     def _sent(self, key: str, send: Callable[[str, datetime], postings.Posted], *,
@@ -286,7 +286,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refusal = errors.HoldExpired
         else:
             refusal = None
-        posted = self._sent(key_(), lambda k, at: postings.post_hold(self.db, hold_id=hold.id, key=k, cause=CAUSE,
+        posted = self._sent(key_(), lambda k, at: standalone.post_hold(self.db, hold_id=hold.id, key=k, cause=CAUSE,
                                                                      now=at), expect_refusal=refusal)
         if posted is None:
             return
@@ -307,7 +307,7 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
 
         def send(k, at):
-            return postings.void_hold(self.db, hold_id=hold.id, key=k, cause=CAUSE, now=at, timed_out=timed_out)
+            return standalone.void_hold(self.db, hold_id=hold.id, key=k, cause=CAUSE, now=at, timed_out=timed_out)
 
         if hold.status != "pending":
             self._sent(key_(), send, expect_refusal=errors.HoldNotPending)
@@ -336,18 +336,18 @@ class LedgerMachine(RuleBasedStateMachine):
     def _sweep_timed_out_holds(self):
         at = self.model.now
         due = [hold for hold in self.model.holds if hold.status == "pending" and hold.timeout_at <= at]
-        assert sweeps.void_timed_out_holds(self.db, cause=CAUSE, now=at) == len(due)
+        assert standalone.void_timed_out_holds(self.db, cause=CAUSE, now=at) == len(due)
         for hold in due:
             self._release(hold, "timeout")
 
     def _sweep_expired_lots(self):
         at = self.model.now
         due = [lot for lot in self.model.lots.values() if not lot.expired and lot.expires_at <= at]
-        assert sweeps.expire_due_lots(self.db, cause=CAUSE, now=at) == sum(1 for lot in due if lot.remaining)
+        assert standalone.expire_due_lots(self.db, cause=CAUSE, now=at) == sum(1 for lot in due if lot.remaining)
         for lot in due:
             transfer_id = None
             if lot.remaining:  # the sweep used the lot's own key: asking again names the transfer it made
-                again = postings.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
+                again = standalone.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
                 assert (again.kind, again.amount, again.replayed) == ("expire", lot.remaining, True)
                 transfer_id = again.id
             self._expire(lot, transfer_id)
@@ -360,9 +360,9 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
         if lot.expires_at > at:
             with pytest.raises(ValidationFailed):
-                postings.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
+                standalone.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
             return
-        result = postings.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
+        result = standalone.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
         if lot.expired:  # once only: the same answer again, nothing moves
             if lot.expire_transfer is None:
                 assert result is None
@@ -392,7 +392,7 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
 
         def send(k, at):
-            return postings.reverse(self.db, transfer_id=target.id, key=k, cause=CAUSE, now=at)
+            return standalone.reverse(self.db, transfer_id=target.id, key=k, cause=CAUSE, now=at)
 
         if isinstance(target, ModelHold):
             self._sent(key_(), send, expect_refusal=errors.NotReversible)
@@ -439,7 +439,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not same_body:
             odd_expiry = self.model.now + timedelta(days=1, microseconds=1)  # no real mint in the run expires then
             with pytest.raises(errors.IdempotencyConflict):
-                postings.mint(self.db, account_id=self.volunteers[0], issuer_account_id=self.center, amount=amount,
+                standalone.mint(self.db, account_id=self.volunteers[0], issuer_account_id=self.center, amount=amount,
                               expires_at=odd_expiry, key=sent.key, cause=CAUSE, now=self.model.now)
         elif sent.refusal is None:
             again = sent.send(sent.key, self.model.now)
