@@ -1,7 +1,9 @@
 """Targeted races: real threads on separate connections, released together by a barrier, on SQLite and PostgreSQL.
 
 Each test makes many requests collide on one account, one hold, one key or one transfer, then asserts the single
-outcome SPEC §4 allows and that ``check_ledger`` finds the books sound.
+outcome SPEC §4 allows and that ``check_ledger`` finds the books sound. The requests are the session-form postings
+inside the caller's ``db.transaction`` (alone, or composed into one unit of work as a feature sends them);
+``standalone.run`` adds the record of a refusal under its key, and two tests keep the standalone wrappers in the race.
 """
 from __future__ import annotations
 
@@ -57,8 +59,8 @@ def test_concurrent_holds_beyond_the_balance_let_exactly_one_through(db):
     account, redemption = funded(db, 100), sink(db)
 
     results = collide([
-        lambda: standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR,
-                                    key=key(), cause=CAUSE)
+        lambda: standalone.run(db, lambda s: postings.place_hold(
+            s, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR, key=key(), cause=CAUSE))
         for _ in range(100)
     ])
 
@@ -77,7 +79,8 @@ def test_concurrent_posts_of_one_hold_post_it_once(db):
     hold = standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR, key=key(),
                                cause=CAUSE)
 
-    results = collide([lambda: standalone.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE) for _ in range(50)])
+    results = collide([lambda: db.transaction(lambda s: postings.post_hold(s, hold_id=hold.id, key=key(), cause=CAUSE))
+                       for _ in range(50)])
 
     assert unexpected(results, errors.HoldNotPending) == []
     assert outcomes(results) == {"ok": 1, "HoldNotPending": 49}
@@ -95,8 +98,8 @@ def test_one_idempotency_key_from_many_threads_makes_one_transfer(db):
     expires, k = utcnow() + timedelta(days=30), key()
 
     results = collide([
-        lambda: standalone.mint(db, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
-                              key=k, cause=CAUSE)
+        lambda: db.transaction(lambda s: postings.mint(s, account_id=account, issuer_account_id=center, amount=100,
+                                                       expires_at=expires, key=k, cause=CAUSE))
         for _ in range(20)
     ])
 
@@ -136,8 +139,10 @@ def test_posts_and_voids_of_the_same_holds_at_once_resolve_each_hold_once(db):
 
     calls = []
     for hold in holds:
-        calls += [lambda h=hold.id: standalone.post_hold(db, hold_id=h, key=key(), cause=CAUSE) for _ in range(2)]
-        calls += [lambda h=hold.id: standalone.void_hold(db, hold_id=h, key=key(), cause=CAUSE) for _ in range(2)]
+        calls += [lambda h=hold.id: db.transaction(lambda s: postings.post_hold(s, hold_id=h, key=key(), cause=CAUSE))
+                  for _ in range(2)]
+        calls += [lambda h=hold.id: db.transaction(lambda s: postings.void_hold(s, hold_id=h, key=key(), cause=CAUSE))
+                  for _ in range(2)]
     results = collide(calls)
 
     assert unexpected(results, errors.HoldNotPending) == []
@@ -168,9 +173,11 @@ def test_reversing_a_mint_while_spending_it_never_overdraws(db):
         minted = standalone.mint(db, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
                                key=key(), cause=CAUSE)
         first = len(calls)
-        calls.append(lambda m=minted.id: standalone.reverse(db, transfer_id=m, key=key(), cause=CAUSE))
-        calls += [lambda a=account: standalone.place_hold(db, account_id=a, to_account_id=redemption, amount=30,
-                                                         timeout=HOUR, key=key(), cause=CAUSE) for _ in range(5)]
+        calls.append(lambda m=minted.id: db.transaction(
+            lambda s: postings.reverse(s, transfer_id=m, key=key(), cause=CAUSE)))
+        calls += [lambda a=account: db.transaction(lambda s: postings.place_hold(
+            s, account_id=a, to_account_id=redemption, amount=30, timeout=HOUR, key=key(), cause=CAUSE))
+            for _ in range(5)]
         rounds.append((account, first))
 
     results = collide(calls)
@@ -215,9 +222,11 @@ def test_expiry_racing_spends_of_the_same_lot_takes_only_what_is_left(db):
                            expires_at=now + timedelta(seconds=1), key=key(), cause=CAUSE)
     later = now + HOUR
 
-    calls = [lambda: standalone.expire_lot(db, lot_id=minted.lot_id, cause=CAUSE, now=later) for _ in range(3)]
-    calls += [lambda: standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=10,
-                                          timeout=HOUR, key=key(), cause=CAUSE, now=now) for _ in range(12)]
+    calls = [lambda: db.transaction(lambda s: postings.expire_lot(s, lot_id=minted.lot_id, cause=CAUSE, now=later))
+             for _ in range(3)]
+    calls += [lambda: db.transaction(lambda s: postings.place_hold(
+        s, account_id=account, to_account_id=redemption, amount=10, timeout=HOUR, key=key(), cause=CAUSE, now=now))
+        for _ in range(12)]
     results = collide(calls)
 
     assert unexpected(results, errors.InsufficientCredits) == []
@@ -229,4 +238,53 @@ def test_expiry_racing_spends_of_the_same_lot_takes_only_what_is_left(db):
     balance = standalone.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (held, held, 0)
     assert standalone.live_lots(db, account) == []
+    assert check_ledger(db) == []
+
+
+# ------------------------------------------------------------------------------------ composed units of work racing
+
+def test_concurrent_reserve_and_pay_units_beyond_the_balance_let_exactly_one_through(db):
+    """Each unit holds 0.60 and posts that hold at once (a redemption in one transaction): on 1.00 exactly one unit
+    gets through whole; every other one is refused at its hold and leaves nothing behind, no hold left pending."""
+    account, redemption = funded(db, 100), sink(db)
+
+    def reserve_and_pay(s):
+        hold = postings.place_hold(s, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR,
+                                   key=key(), cause=CAUSE)
+        return postings.post_hold(s, hold_id=hold.id, key=key(), cause=CAUSE)
+
+    results = collide([lambda: db.transaction(reserve_and_pay) for _ in range(30)])
+
+    assert unexpected(results, errors.InsufficientCredits) == []
+    assert outcomes(results) == {"ok": 1, "InsufficientCredits": 29}
+    assert len(transfers_where(db, Transfer.kind == "pending", Transfer.debit_account_id == account)) == 1
+    balance = standalone.get_balance(db, account)
+    assert (balance.balance, balance.held, balance.available) == (40, 0, 40)
+    assert standalone.get_balance(db, redemption).balance == 60
+    assert check_ledger(db) == []
+
+
+def test_one_composed_unit_sent_from_many_threads_takes_effect_once(db):
+    """The same unit (a mint and a hold, each under its own key) from 20 threads: the lost races on the keys rerun
+    the whole unit, which then replays both postings. One mint, one hold, one lot."""
+    account, center, redemption = volunteer(db), issuer(db), sink(db)
+    expires, mint_key, hold_key = utcnow() + timedelta(days=30), key(), key()
+
+    def pay_and_reserve(s):
+        minted = postings.mint(s, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
+                               key=mint_key, cause=CAUSE)
+        hold = postings.place_hold(s, account_id=account, to_account_id=redemption, amount=70, timeout=HOUR,
+                                   key=hold_key, cause=CAUSE)
+        assert minted.replayed == hold.replayed
+        return hold
+
+    results = collide([lambda: db.transaction(pay_and_reserve) for _ in range(20)])
+
+    assert unexpected(results) == []
+    assert len({r.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert len(transfers_where(db, Transfer.idempotency_key.in_([mint_key, hold_key]))) == 2
+    balance = standalone.get_balance(db, account)
+    assert (balance.balance, balance.held, balance.available) == (100, 70, 30)
+    assert [lot.remaining for lot in standalone.live_lots(db, account)] == [30]
     assert check_ledger(db) == []
