@@ -2,7 +2,8 @@
 """How fast is the ledger, and what does the application cost on top of the SQL it sends?
 
 For each backend (SQLite, PostgreSQL), operation (mint; hold+post) and number of worker threads, it runs the operation
-through ``timebank.ledger.postings`` (*app*) and through the bare driver (*raw*: sqlite3 / psycopg, the same SQL text
+through ``timebank.ledger.standalone`` (*app*: the session-form postings of ``timebank.ledger.postings``, each
+in a transaction of its own) and through the bare driver (*raw*: sqlite3 / psycopg, the same SQL text
 in the same transactions) in alternating slices, and prints operations per second and the ratio app/raw as a Markdown
 table. Before timing anything it runs each operation once on both paths, captures the app's statements with a
 ``before_cursor_execute`` hook and stops unless the raw path sent the very same ones; on PostgreSQL it also counts the
@@ -45,7 +46,7 @@ import timebank.models  # noqa: F401  (every table, for create_all)
 from timebank.clock import utcnow
 from timebank.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from timebank.ledger import accounts as ledger_accounts
-from timebank.ledger import postings
+from timebank.ledger import standalone
 from timebank.ledger.check import check_ledger
 from timebank.ledger.postings import Cause
 
@@ -354,9 +355,9 @@ class Bench:
             self.url = self.raw_target.replace("postgresql://", "postgresql+psycopg://", 1)
         self.setup_db = Database(self.url, pool_size=2)
         SQLModel.metadata.create_all(self.setup_db.engine)
-        ledger_accounts.ensure_system_accounts(self.setup_db)
-        self.issuer = ledger_accounts.open_account(self.setup_db, code="issuance:bench-center", kind="issuance")
-        self.sink = ledger_accounts.open_account(self.setup_db, code=ledger_accounts.REDEMPTION_SINK, kind="redemption")
+        standalone.ensure_system_accounts(self.setup_db)
+        self.issuer = standalone.open_account(self.setup_db, code="issuance:bench-center", kind="issuance")
+        self.sink = standalone.open_account(self.setup_db, code=ledger_accounts.REDEMPTION_SINK, kind="redemption")
         self.serial = 0
 
     def app_db(self, workers: int) -> Database:
@@ -371,9 +372,9 @@ class Bench:
         return f"bench:{self.run_id}:{self.serial}:{uuid.uuid4().hex[:8]}"
 
     def volunteer(self, *, funded: bool) -> int:
-        account = ledger_accounts.open_account(self.setup_db, code=f"volunteer:{self.key()[-30:]}", kind="volunteer")
+        account = standalone.open_account(self.setup_db, code=f"volunteer:{self.key()[-30:]}", kind="volunteer")
         if funded:
-            postings.mint(self.setup_db, account_id=account, issuer_account_id=self.issuer, amount=FUNDS,
+            standalone.mint(self.setup_db, account_id=account, issuer_account_id=self.issuer, amount=FUNDS,
                           expires_at=utcnow() + timedelta(days=730), key=self.key(), cause=CAUSE)
         return account
 
@@ -388,16 +389,16 @@ class Bench:
 
 # Each operation, on each path: ``op(handle, account, key)`` where handle is a Database or a RawConnection.
 def app_mint(bench: Bench):
-    return lambda db, account, key: postings.mint(
+    return lambda db, account, key: standalone.mint(
         db, account_id=account, issuer_account_id=bench.issuer, amount=100, expires_at=utcnow() + timedelta(days=365),
         key=key, cause=CAUSE)
 
 
 def app_hold_post(bench: Bench):
     def op(db, account, key):
-        hold = postings.place_hold(db, account_id=account, to_account_id=bench.sink, amount=100, timeout=HOLD_TIMEOUT,
+        hold = standalone.place_hold(db, account_id=account, to_account_id=bench.sink, amount=100, timeout=HOLD_TIMEOUT,
                                    key=key + "h", cause=CAUSE)
-        return postings.post_hold(db, hold_id=hold.id, key=key + "p", cause=CAUSE)
+        return standalone.post_hold(db, hold_id=hold.id, key=key + "p", cause=CAUSE)
     return op
 
 
@@ -482,7 +483,7 @@ def verify_same_statements(bench: Bench) -> dict[str, Cost]:
         wire.attach(raw.conn)
     cases = {name: (make_app(bench), make_raw(bench), funded) for name, (make_app, make_raw, funded)
              in OPERATIONS.items()}
-    cases["get_balance"] = (lambda db, account, key: ledger_accounts.get_balance(db, account),
+    cases["get_balance"] = (lambda db, account, key: standalone.get_balance(db, account),
                             lambda raw, account, key: raw.get_balance(account), False)
     costs: dict[str, Cost] = {}
     try:
@@ -588,7 +589,7 @@ def build_books(bench: Bench, transfers: int) -> int:
     """A volunteer with ``transfers`` mints on its books, inserted in bulk with one lot and one lot movement each,
     and its stored totals (and the issuer's) raised to match, so ``ledger check`` still holds."""
     account = bench.volunteer(funded=False)
-    issuer = ledger_accounts.open_account(bench.setup_db, code="issuance:bench-books", kind="issuance")
+    issuer = standalone.open_account(bench.setup_db, code="issuance:bench-books", kind="issuance")
     now = utcnow()
     sqlite = bench.backend == "sqlite"
     at = f"{now:%Y-%m-%d %H:%M:%S.%f}" if sqlite else now
@@ -620,7 +621,7 @@ def time_balance_reads(bench: Bench, accounts: dict[str, int], reads: int) -> di
     """Interleave app and raw reads of every account, so drift in the machine hits all of them alike."""
     db, raw = bench.app_db(1), bench.raw()
     samples: dict[tuple[str, str], list[float]] = {(label, path): [] for label in accounts for path in ("app", "raw")}
-    readers = {"app": lambda account: ledger_accounts.get_balance(db, account), "raw": raw.get_balance}
+    readers = {"app": lambda account: standalone.get_balance(db, account), "raw": raw.get_balance}
     try:
         for n in range(reads + 50):
             for label, account in accounts.items():
@@ -653,7 +654,7 @@ def print_report(args, env: dict, costs: dict, cells: dict, reads: dict, checks:
           + (f", PostgreSQL {env['pg']} on the same machine" if env.get("pg") else "")
           + f". {args.seconds:g} s per path and cell, in {args.rounds} alternating slice(s). Worker threads each "
           "use their own volunteer; all share one center's issuance account (mint) and the redemption sink "
-          "(hold+post). *app* = `timebank.ledger.postings`; *raw* = the same SQL statements in the same "
+          "(hold+post). *app* = `timebank.ledger.standalone` (the session-form postings, each in a transaction of its own); *raw* = the same SQL statements in the same "
           "transactions through the bare driver (sqlite3 / psycopg), one connection per worker. A hold+post is two "
           "transactions.\n")
     print("| backend | operation | workers | app ops/s | raw ops/s | app/raw |")

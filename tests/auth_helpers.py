@@ -16,7 +16,7 @@ from timebank.auth.models import ApiToken, SupervisorCenter, User, UserSession
 from timebank.auth.services import _token_hash
 from timebank.centers.models import Center
 from timebank.clock import utcnow
-from timebank.ledger import accounts
+from timebank.ledger import standalone
 from timebank.volunteers.models import Volunteer
 
 PASSWORD = "Plum-blossom 1987"  # meets the policy
@@ -38,7 +38,7 @@ class Person:
 
 def make_center(db, code: str | None = None) -> int:
     code = code or f"C{uuid.uuid4().hex[:6].upper()}"
-    account_id = accounts.open_account(db, code=f"issuance:{code}", kind="issuance")
+    account_id = standalone.open_account(db, code=f"issuance:{code}", kind="issuance")
 
     def work(s):
         center = Center(code=code, name=f"{code} 养老服务中心", district="京口区", issuance_account_id=account_id,
@@ -52,7 +52,7 @@ def make_center(db, code: str | None = None) -> int:
 
 def make_volunteer(db, center_id: int) -> int:
     phone = f"139{uuid.uuid4().int % 10**8:08d}"
-    account_id = accounts.open_account(db, code=f"volunteer:test-{phone}", kind="volunteer")
+    account_id = standalone.open_account(db, code=f"volunteer:test-{phone}", kind="volunteer")
 
     def work(s):
         volunteer = Volunteer(name="王秀英", phone=phone, home_center_id=center_id, account_id=account_id,

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 import timebank.models  # noqa: F401
 from timebank.db import Database
-from timebank.ledger.accounts import ensure_system_accounts
+from timebank.ledger.standalone import ensure_system_accounts
 
 PG_ADMIN_URL = os.environ.get("TIMEBANK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from timebank.clock import utcnow
-from timebank.ledger import accounts, postings
+from timebank.ledger import accounts, postings, standalone
 from timebank.ledger.postings import Cause
 
 CAUSE = Cause("user:test", "test", "1")
@@ -16,19 +16,25 @@ def key() -> str:
 
 
 def issuer(db, code: str = "C001") -> int:
-    return accounts.open_account(db, code=f"issuance:{code}", kind="issuance")
+    return standalone.open_account(db, code=f"issuance:{code}", kind="issuance")
 
 
 def volunteer(db, name: str | None = None) -> int:
-    return accounts.open_account(db, code=f"volunteer:{name or uuid.uuid4().hex[:12]}", kind="volunteer")
+    return standalone.open_account(db, code=f"volunteer:{name or uuid.uuid4().hex[:12]}", kind="volunteer")
 
 
 def sink(db) -> int:
-    return accounts.open_account(db, code=accounts.REDEMPTION_SINK, kind="redemption")
+    return standalone.open_account(db, code=accounts.REDEMPTION_SINK, kind="redemption")
 
 
 def funded(db, amount: int, *, days: int = 730) -> int:
-    account = volunteer(db)
-    postings.mint(db, account_id=account, issuer_account_id=issuer(db), amount=amount,
-                  expires_at=utcnow() + timedelta(days=days), key=key(), cause=CAUSE)
-    return account
+    """A new volunteer account holding one lot of ``amount``, opened and minted in one unit of work."""
+    center = issuer(db)
+
+    def work(s) -> int:
+        account = accounts.open_account(s, code=f"volunteer:{uuid.uuid4().hex[:12]}", kind="volunteer")
+        postings.mint(s, account_id=account, issuer_account_id=center, amount=amount,
+                      expires_at=utcnow() + timedelta(days=days), key=key(), cause=CAUSE)
+        return account
+
+    return db.transaction(work)

@@ -12,7 +12,7 @@ from timebank.users.services import ensure_first_admin
 def init_command():
     from flask import current_app
 
-    from timebank.ledger.accounts import ensure_system_accounts
+    from timebank.ledger.standalone import ensure_system_accounts
 
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)

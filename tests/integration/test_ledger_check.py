@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.ledger_helpers import CAUSE, issuer, key, sink, volunteer
 from timebank import create_app
 from timebank.clock import utcnow
-from timebank.ledger import postings, sweeps
+from timebank.ledger import postings, standalone
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Transfer
 
@@ -48,11 +48,11 @@ def busy_ledger(db) -> Activity:
     alice, bob, center, redemption = volunteer(db), volunteer(db), issuer(db), sink(db)
 
     def mint(account, amount, expires):
-        return postings.mint(db, account_id=account, issuer_account_id=center, amount=amount, expires_at=expires,
+        return standalone.mint(db, account_id=account, issuer_account_id=center, amount=amount, expires_at=expires,
                              key=key(), cause=CAUSE, now=now)
 
     def hold(account, amount, timeout=HOUR):
-        return postings.place_hold(db, account_id=account, to_account_id=redemption, amount=amount,
+        return standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=amount,
                                    timeout=timeout, key=key(), cause=CAUSE, now=now)
 
     old_mint = mint(alice, 300, now + DAY)
@@ -60,19 +60,19 @@ def busy_ledger(db) -> Activity:
     reversed_mint = mint(bob, 200, now + 30 * DAY)
     mint(bob, 100, now + 60 * DAY)
 
-    kept_post = postings.post_hold(db, hold_id=hold(alice, 120).id, key=key(), cause=CAUSE, now=now)
+    kept_post = standalone.post_hold(db, hold_id=hold(alice, 120).id, key=key(), cause=CAUSE, now=now)
     spent = hold(alice, 80)
-    reversed_post = postings.post_hold(db, hold_id=spent.id, key=key(), cause=CAUSE, now=now)
-    post_reversal = postings.reverse(db, transfer_id=reversed_post.id, key=key(), cause=CAUSE, now=now)
+    reversed_post = standalone.post_hold(db, hold_id=spent.id, key=key(), cause=CAUSE, now=now)
+    post_reversal = standalone.reverse(db, transfer_id=reversed_post.id, key=key(), cause=CAUSE, now=now)
     voided_hold = hold(alice, 50)
-    postings.void_hold(db, hold_id=voided_hold.id, key=key(), cause=CAUSE, now=now)
+    standalone.void_hold(db, hold_id=voided_hold.id, key=key(), cause=CAUSE, now=now)
     timed_out_hold = hold(bob, 40, timeout=HOUR)
     open_hold = hold(alice, 60, timeout=30 * DAY)
-    mint_reversal = postings.reverse(db, transfer_id=reversed_mint.id, key=key(), cause=CAUSE, now=now)
+    mint_reversal = standalone.reverse(db, transfer_id=reversed_mint.id, key=key(), cause=CAUSE, now=now)
 
     later = now + 2 * DAY
-    assert sweeps.void_timed_out_holds(db, cause=CAUSE, now=later) == 1
-    assert sweeps.expire_due_lots(db, cause=CAUSE, now=later) == 1
+    assert standalone.void_timed_out_holds(db, cause=CAUSE, now=later) == 1
+    assert standalone.expire_due_lots(db, cause=CAUSE, now=later) == 1
     assert check_ledger(db) == [], "the ledger must be sound before it is damaged"
     return Activity(alice, bob, center, redemption, old_mint, kept_mint, reversed_mint, open_hold, voided_hold,
                     timed_out_hold, kept_post, reversed_post, post_reversal, mint_reversal)

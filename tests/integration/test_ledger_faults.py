@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 
 from tests.ledger_helpers import CAUSE, issuer, key, sink, volunteer
 from timebank.clock import utcnow
-from timebank.ledger import postings
+from timebank.ledger import standalone
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer
 from timebank.ledger.postings import Posted
@@ -97,16 +97,16 @@ class Posting:
 def mint(db) -> Posting:
     account, center, k = volunteer(db), issuer(db), key()
     expires = utcnow() + timedelta(days=30)
-    return Posting(k, lambda: postings.mint(db, account_id=account, issuer_account_id=center, amount=100,
+    return Posting(k, lambda: standalone.mint(db, account_id=account, issuer_account_id=center, amount=100,
                                             expires_at=expires, key=k, cause=CAUSE))
 
 
 def _two_lots(db, *, early_days: float = 5) -> tuple[int, Posted, Posted]:
     account, center = volunteer(db), issuer(db)
     now = utcnow()
-    early = postings.mint(db, account_id=account, issuer_account_id=center, amount=50,
+    early = standalone.mint(db, account_id=account, issuer_account_id=center, amount=50,
                           expires_at=now + early_days * DAY, key=key(), cause=CAUSE)
-    late = postings.mint(db, account_id=account, issuer_account_id=center, amount=100,
+    late = standalone.mint(db, account_id=account, issuer_account_id=center, amount=100,
                          expires_at=now + 50 * DAY, key=key(), cause=CAUSE)
     return account, early, late
 
@@ -114,19 +114,19 @@ def _two_lots(db, *, early_days: float = 5) -> tuple[int, Posted, Posted]:
 def place_hold_across_two_lots(db) -> Posting:
     account, _, _ = _two_lots(db)
     redemption, k = sink(db), key()
-    return Posting(k, lambda: postings.place_hold(db, account_id=account, to_account_id=redemption, amount=120,
+    return Posting(k, lambda: standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=120,
                                                   timeout=HOUR, key=k, cause=CAUSE))
 
 
 def _hold(db, account: int, amount: int) -> Posted:
-    return postings.place_hold(db, account_id=account, to_account_id=sink(db), amount=amount, timeout=HOUR,
+    return standalone.place_hold(db, account_id=account, to_account_id=sink(db), amount=amount, timeout=HOUR,
                                key=key(), cause=CAUSE)
 
 
 def post_hold(db) -> Posting:
     account, _, _ = _two_lots(db)
     hold, k = _hold(db, account, 120), key()
-    return Posting(k, lambda: postings.post_hold(db, hold_id=hold.id, key=k, cause=CAUSE))
+    return Posting(k, lambda: standalone.post_hold(db, hold_id=hold.id, key=k, cause=CAUSE))
 
 
 def void_hold_into_an_expired_lot(db) -> Posting:
@@ -134,14 +134,14 @@ def void_hold_into_an_expired_lot(db) -> Posting:
     account, early, _ = _two_lots(db, early_days=1)
     hold, k = _hold(db, account, 120), key()
     later = utcnow() + 2 * DAY
-    postings.expire_lot(db, lot_id=early.lot_id, cause=CAUSE, now=later)
-    return Posting(k, lambda: postings.void_hold(db, hold_id=hold.id, key=k, cause=CAUSE, now=later))
+    standalone.expire_lot(db, lot_id=early.lot_id, cause=CAUSE, now=later)
+    return Posting(k, lambda: standalone.void_hold(db, hold_id=hold.id, key=k, cause=CAUSE, now=later))
 
 
 def time_out_hold(db) -> Posting:
     account, _, _ = _two_lots(db)
     hold, k = _hold(db, account, 120), key()
-    return Posting(k, lambda: postings.void_hold(db, hold_id=hold.id, key=k, cause=CAUSE, now=utcnow() + 2 * HOUR,
+    return Posting(k, lambda: standalone.void_hold(db, hold_id=hold.id, key=k, cause=CAUSE, now=utcnow() + 2 * HOUR,
                                                  timed_out=True))
 
 
@@ -149,14 +149,14 @@ def reverse_mint(db) -> Posting:
     account, _, late = _two_lots(db)
     _hold(db, account, 30)
     k = key()
-    return Posting(k, lambda: postings.reverse(db, transfer_id=late.id, key=k, cause=CAUSE))
+    return Posting(k, lambda: standalone.reverse(db, transfer_id=late.id, key=k, cause=CAUSE))
 
 
 def reverse_posted_spend(db) -> Posting:
     account, _, _ = _two_lots(db)
     hold = _hold(db, account, 120)
-    spend, k = postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE), key()
-    return Posting(k, lambda: postings.reverse(db, transfer_id=spend.id, key=k, cause=CAUSE))
+    spend, k = standalone.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE), key()
+    return Posting(k, lambda: standalone.reverse(db, transfer_id=spend.id, key=k, cause=CAUSE))
 
 
 def expire_lot(db) -> Posting:
@@ -164,7 +164,7 @@ def expire_lot(db) -> Posting:
     _hold(db, account, 20)  # the early lot keeps 30; expiry takes exactly that
     later = utcnow() + 2 * DAY
     return Posting(f"expire-lot:{early.lot_id}",
-                   lambda: postings.expire_lot(db, lot_id=early.lot_id, cause=CAUSE, now=later))
+                   lambda: standalone.expire_lot(db, lot_id=early.lot_id, cause=CAUSE, now=later))
 
 
 SCENARIOS = [mint, place_hold_across_two_lots, post_hold, void_hold_into_an_expired_lot, time_out_hold, reverse_mint,

@@ -1,5 +1,9 @@
 """A simulator that tries to break the ledger: Hypothesis drives the real services and a plain-Python model together.
 
+The requests are the session-form postings (``postings.mint(s, …)``) inside the caller's unit of work, as a feature
+sends them: one posting per unit, or several composed (a mint and a hold together; a refusal rolls both back).
+``standalone.run`` is ``db.transaction`` plus the record of a refusal under its key, which a feature's service does too.
+
 After every step the balances, holds and live lots of the run's accounts must equal the model's, and
 ``check_ledger`` must find nothing anywhere in the database.
 
@@ -18,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -31,9 +35,9 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from timebank.errors import ValidationFailed
-from timebank.ledger import accounts, errors, postings, sweeps
+from timebank.ledger import accounts, errors, postings, standalone
 from timebank.ledger.check import check_ledger
-from timebank.ledger.models import Account, Lot
+from timebank.ledger.models import Account, Lot, Transfer
 from timebank.ledger.postings import Cause
 
 CAUSE = Cause("user:simulator", "test", "model")
@@ -175,10 +179,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_funded_accounts(self, opening, days):
         """Every run opens its own accounts, and each volunteer starts with one lot, so holds can happen at once."""
         run = uuid.uuid4().hex[:10]
-        self.center = accounts.open_account(self.db, code=f"issuance:sim-{run}", kind="issuance")
-        self.volunteers = [accounts.open_account(self.db, code=f"volunteer:sim-{run}-{n}", kind="volunteer")
+        self.center = standalone.open_account(self.db, code=f"issuance:sim-{run}", kind="issuance")
+        self.volunteers = [standalone.open_account(self.db, code=f"volunteer:sim-{run}-{n}", kind="volunteer")
                            for n in range(VOLUNTEERS)]
-        self.redemption = accounts.open_account(self.db, code=accounts.REDEMPTION_SINK, kind="redemption")
+        self.redemption = standalone.open_account(self.db, code=accounts.REDEMPTION_SINK, kind="redemption")
         self.expiry = self.db.transaction(lambda s: s.execute(
             select(Account.id).where(Account.code == accounts.EXPIRY_SINK)).scalar_one(), readonly=True)
         for account in [self.center, *self.volunteers]:
@@ -191,7 +195,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.mint(who, amount, days)
 
     def _stored(self, account: int) -> tuple[int, int, int, int]:
-        balance = accounts.get_balance(self.db, account)
+        balance = standalone.get_balance(self.db, account)
         return (balance.credits_posted, balance.debits_posted, balance.credits_pending, balance.debits_pending)
 
     def _sent(self, key: str, send: Callable[[str, datetime], postings.Posted], *,
@@ -207,6 +211,14 @@ class LedgerMachine(RuleBasedStateMachine):
         assert not refused.value.replayed
         self.model.sent.append(Sent(key, send, refusal=expect_refusal))
         return None
+
+    def _unit(self, work):
+        """One unit of work of the caller's, composed of session-form postings."""
+        return standalone.run(self.db, work)
+
+    def _transfer_exists(self, key: str) -> bool:
+        return self.db.transaction(lambda s: s.execute(
+            select(Transfer.id).where(Transfer.idempotency_key == key)).first() is not None, readonly=True)
 
     @property
     def expiry_totals(self) -> Totals:
@@ -240,9 +252,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def mint(self, who, amount, days):
         account, at = self.volunteers[who], self.model.now
         expires_at = at + timedelta(days=days)
-        posted = self._sent(key_(), lambda k, at: postings.mint(
-            self.db, account_id=account, issuer_account_id=self.center, amount=amount, expires_at=expires_at,
-            key=k, cause=CAUSE, now=at), expect_refusal=None)
+        posted = self._sent(key_(), lambda k, at: self._unit(lambda s: postings.mint(
+            s, account_id=account, issuer_account_id=self.center, amount=amount, expires_at=expires_at,
+            key=k, cause=CAUSE, now=at)), expect_refusal=None)
         assert (posted.kind, posted.amount, posted.credit_account_id) == ("mint", amount, account)
         self.model.accounts[account].credits_posted += amount
         self.model.accounts[self.center].debits_posted += amount
@@ -258,9 +270,9 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
         available = self.model.accounts[account].available
         amount = max(1, available * percent // 100) if percent <= 100 else available + percent - 100
-        posted = self._sent(key_(), lambda k, at: postings.place_hold(
-            self.db, account_id=account, to_account_id=self.redemption, amount=amount, timeout=timedelta(hours=hours),
-            key=k, cause=CAUSE, now=at), expect_refusal=None if amount <= available else errors.InsufficientCredits)
+        posted = self._sent(key_(), lambda k, at: self._unit(lambda s: postings.place_hold(
+            s, account_id=account, to_account_id=self.redemption, amount=amount, timeout=timedelta(hours=hours),
+            key=k, cause=CAUSE, now=at)), expect_refusal=None if amount <= available else errors.InsufficientCredits)
         if posted is None:
             return
         assert (posted.kind, posted.amount, posted.timeout_at) == ("pending", amount, at + timedelta(hours=hours))
@@ -268,6 +280,47 @@ class LedgerMachine(RuleBasedStateMachine):
         self.redemption_totals.credits_pending += amount
         taken = self.model.take(account, amount)
         self.model.holds.append(ModelHold(posted.id, account, amount, at + timedelta(hours=hours), taken))
+
+    @rule(who=st.integers(0, VOLUNTEERS - 1), amount=st.integers(1, 500), days=st.integers(1, LONGEST_LOT_DAYS),
+          percent=st.integers(1, 120), hours=st.integers(1, LONGEST_HOLD_HOURS))
+    def mint_and_hold_in_one_unit(self, who, amount, days, percent, hours):
+        """An approval that pays a volunteer and at once reserves a share of everything they have, in ONE unit of
+        work. Above 100 % the hold is refused, and the mint before it in the unit rolls back with it: no transfer,
+        no lot, nothing moved."""
+        account, at = self.volunteers[who], self.model.now
+        expires_at = at + timedelta(days=days)
+        total = self.model.accounts[account].available + amount
+        held = max(1, total * percent // 100) if percent <= 100 else total + percent - 100
+        timeout = timedelta(hours=hours)
+
+        def send(k, at):
+            def work(s):
+                minted = postings.mint(s, account_id=account, issuer_account_id=self.center, amount=amount,
+                                       expires_at=expires_at, key=f"{k}/mint", cause=CAUSE, now=at)
+                hold = postings.place_hold(s, account_id=account, to_account_id=self.redemption, amount=held,
+                                           timeout=timeout, key=k, cause=CAUSE, now=at)
+                return minted, hold
+            minted, hold = self._unit(work)
+            assert minted.replayed == hold.replayed, "a unit is replayed whole or not at all"
+            self.last_minted = minted
+            return hold
+
+        key = key_()
+        hold = self._sent(key, send, expect_refusal=None if held <= total else errors.InsufficientCredits)
+        event(f"mint and hold in one unit: {'refused' if hold is None else 'done'}")
+        if hold is None:
+            assert not self._transfer_exists(f"{key}/mint"), "the refused unit's mint must roll back with it"
+            return
+        minted = self.last_minted
+        assert (minted.kind, minted.amount, hold.kind, hold.amount) == ("mint", amount, "pending", held)
+        self.model.accounts[account].credits_posted += amount
+        self.model.accounts[self.center].debits_posted += amount
+        self.model.lots[minted.lot_id] = ModelLot(minted.lot_id, account, amount, amount, expires_at)
+        self.model.mints.append(ModelMint(minted.id, account, minted.lot_id, amount))
+        self.model.accounts[account].debits_pending += held
+        self.redemption_totals.credits_pending += held
+        taken = self.model.take(account, held)
+        self.model.holds.append(ModelHold(hold.id, account, held, at + timeout, taken))
 
     def _draw_hold(self, data) -> ModelHold:
         """Any hold, but open ones half the time: those are where posting, voiding and timing out differ."""
@@ -286,8 +339,8 @@ class LedgerMachine(RuleBasedStateMachine):
             refusal = errors.HoldExpired
         else:
             refusal = None
-        posted = self._sent(key_(), lambda k, at: postings.post_hold(self.db, hold_id=hold.id, key=k, cause=CAUSE,
-                                                                     now=at), expect_refusal=refusal)
+        posted = self._sent(key_(), lambda k, at: self._unit(
+            lambda s: postings.post_hold(s, hold_id=hold.id, key=k, cause=CAUSE, now=at)), expect_refusal=refusal)
         if posted is None:
             return
         assert (posted.kind, posted.amount, posted.pending_id) == ("post", hold.amount, hold.id)
@@ -307,7 +360,8 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
 
         def send(k, at):
-            return postings.void_hold(self.db, hold_id=hold.id, key=k, cause=CAUSE, now=at, timed_out=timed_out)
+            return self._unit(lambda s: postings.void_hold(s, hold_id=hold.id, key=k, cause=CAUSE, now=at,
+                                                           timed_out=timed_out))
 
         if hold.status != "pending":
             self._sent(key_(), send, expect_refusal=errors.HoldNotPending)
@@ -336,18 +390,18 @@ class LedgerMachine(RuleBasedStateMachine):
     def _sweep_timed_out_holds(self):
         at = self.model.now
         due = [hold for hold in self.model.holds if hold.status == "pending" and hold.timeout_at <= at]
-        assert sweeps.void_timed_out_holds(self.db, cause=CAUSE, now=at) == len(due)
+        assert standalone.void_timed_out_holds(self.db, cause=CAUSE, now=at) == len(due)
         for hold in due:
             self._release(hold, "timeout")
 
     def _sweep_expired_lots(self):
         at = self.model.now
         due = [lot for lot in self.model.lots.values() if not lot.expired and lot.expires_at <= at]
-        assert sweeps.expire_due_lots(self.db, cause=CAUSE, now=at) == sum(1 for lot in due if lot.remaining)
+        assert standalone.expire_due_lots(self.db, cause=CAUSE, now=at) == sum(1 for lot in due if lot.remaining)
         for lot in due:
             transfer_id = None
             if lot.remaining:  # the sweep used the lot's own key: asking again names the transfer it made
-                again = postings.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
+                again = standalone.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
                 assert (again.kind, again.amount, again.replayed) == ("expire", lot.remaining, True)
                 transfer_id = again.id
             self._expire(lot, transfer_id)
@@ -360,9 +414,9 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
         if lot.expires_at > at:
             with pytest.raises(ValidationFailed):
-                postings.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
+                standalone.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
             return
-        result = postings.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
+        result = standalone.expire_lot(self.db, lot_id=lot.id, cause=CAUSE, now=at)
         if lot.expired:  # once only: the same answer again, nothing moves
             if lot.expire_transfer is None:
                 assert result is None
@@ -392,7 +446,7 @@ class LedgerMachine(RuleBasedStateMachine):
         at = self.model.now
 
         def send(k, at):
-            return postings.reverse(self.db, transfer_id=target.id, key=k, cause=CAUSE, now=at)
+            return self._unit(lambda s: postings.reverse(s, transfer_id=target.id, key=k, cause=CAUSE, now=at))
 
         if isinstance(target, ModelHold):
             self._sent(key_(), send, expect_refusal=errors.NotReversible)
@@ -439,7 +493,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not same_body:
             odd_expiry = self.model.now + timedelta(days=1, microseconds=1)  # no real mint in the run expires then
             with pytest.raises(errors.IdempotencyConflict):
-                postings.mint(self.db, account_id=self.volunteers[0], issuer_account_id=self.center, amount=amount,
+                standalone.mint(self.db, account_id=self.volunteers[0], issuer_account_id=self.center, amount=amount,
                               expires_at=odd_expiry, key=sent.key, cause=CAUSE, now=self.model.now)
         elif sent.refusal is None:
             again = sent.send(sent.key, self.model.now)

@@ -1,7 +1,9 @@
 """Targeted races: real threads on separate connections, released together by a barrier, on SQLite and PostgreSQL.
 
 Each test makes many requests collide on one account, one hold, one key or one transfer, then asserts the single
-outcome SPEC §4 allows and that ``check_ledger`` finds the books sound.
+outcome SPEC §4 allows and that ``check_ledger`` finds the books sound. The requests are the session-form postings
+inside the caller's ``db.transaction`` (alone, or composed into one unit of work as a feature sends them);
+``standalone.run`` adds the record of a refusal under its key, and two tests keep the standalone wrappers in the race.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 
 from tests.ledger_helpers import CAUSE, funded, issuer, key, sink, volunteer
 from timebank.clock import utcnow
-from timebank.ledger import accounts, errors, postings
+from timebank.ledger import errors, postings, standalone
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Refusal, Transfer
 from timebank.ledger.postings import Posted
@@ -57,14 +59,14 @@ def test_concurrent_holds_beyond_the_balance_let_exactly_one_through(db):
     account, redemption = funded(db, 100), sink(db)
 
     results = collide([
-        lambda: postings.place_hold(db, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR,
-                                    key=key(), cause=CAUSE)
+        lambda: standalone.run(db, lambda s: postings.place_hold(
+            s, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR, key=key(), cause=CAUSE))
         for _ in range(100)
     ])
 
     assert unexpected(results, errors.InsufficientCredits) == []
     assert outcomes(results) == {"ok": 1, "InsufficientCredits": 99}
-    balance = accounts.get_balance(db, account)
+    balance = standalone.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (100, 60, 40)
     assert len(transfers_where(db, Transfer.kind == "pending", Transfer.debit_account_id == account)) == 1
     refusals = db.transaction(lambda s: s.execute(select(func.count()).select_from(Refusal)).scalar_one())
@@ -74,19 +76,20 @@ def test_concurrent_holds_beyond_the_balance_let_exactly_one_through(db):
 
 def test_concurrent_posts_of_one_hold_post_it_once(db):
     account, redemption = funded(db, 100), sink(db)
-    hold = postings.place_hold(db, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR, key=key(),
+    hold = standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR, key=key(),
                                cause=CAUSE)
 
-    results = collide([lambda: postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE) for _ in range(50)])
+    results = collide([lambda: db.transaction(lambda s: postings.post_hold(s, hold_id=hold.id, key=key(), cause=CAUSE))
+                       for _ in range(50)])
 
     assert unexpected(results, errors.HoldNotPending) == []
     assert outcomes(results) == {"ok": 1, "HoldNotPending": 49}
     [winner] = [r for r in results if isinstance(r, Posted)]
     [resolution] = transfers_where(db, Transfer.pending_id == hold.id)
     assert (resolution.id, resolution.kind, resolution.amount) == (winner.id, "post", 60)
-    balance = accounts.get_balance(db, account)
+    balance = standalone.get_balance(db, account)
     assert (balance.balance, balance.held) == (40, 0)
-    assert accounts.get_balance(db, redemption).balance == 60
+    assert standalone.get_balance(db, redemption).balance == 60
     assert check_ledger(db) == []
 
 
@@ -95,8 +98,8 @@ def test_one_idempotency_key_from_many_threads_makes_one_transfer(db):
     expires, k = utcnow() + timedelta(days=30), key()
 
     results = collide([
-        lambda: postings.mint(db, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
-                              key=k, cause=CAUSE)
+        lambda: db.transaction(lambda s: postings.mint(s, account_id=account, issuer_account_id=center, amount=100,
+                                                       expires_at=expires, key=k, cause=CAUSE))
         for _ in range(20)
     ])
 
@@ -105,8 +108,8 @@ def test_one_idempotency_key_from_many_threads_makes_one_transfer(db):
     assert len({r.lot_id for r in results}) == 1 and results[0].lot_id is not None
     assert sum(not r.replayed for r in results) == 1  # one thread made it; nineteen replayed it
     assert len(transfers_where(db, Transfer.idempotency_key == k)) == 1
-    assert accounts.get_balance(db, account).balance == 100
-    assert [lot.remaining for lot in accounts.live_lots(db, account)] == [100]
+    assert standalone.get_balance(db, account).balance == 100
+    assert [lot.remaining for lot in standalone.live_lots(db, account)] == [100]
     assert check_ledger(db) == []
 
 
@@ -115,7 +118,7 @@ def test_one_refused_key_from_many_threads_is_refused_once_and_stays_refused(db)
     k = key()
 
     results = collide([
-        lambda: postings.place_hold(db, account_id=account, to_account_id=redemption, amount=80, timeout=HOUR,
+        lambda: standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=80, timeout=HOUR,
                                     key=k, cause=CAUSE)
         for _ in range(20)
     ])
@@ -125,19 +128,21 @@ def test_one_refused_key_from_many_threads_is_refused_once_and_stays_refused(db)
     stored = db.transaction(lambda s: s.execute(select(Refusal.__table__).where(Refusal.idempotency_key == k)).all())
     assert [row.code for row in stored] == ["insufficient_credits"]
     assert transfers_where(db, Transfer.idempotency_key == k) == []
-    assert accounts.get_balance(db, account).held == 0
+    assert standalone.get_balance(db, account).held == 0
     assert check_ledger(db) == []
 
 
 def test_posts_and_voids_of_the_same_holds_at_once_resolve_each_hold_once(db):
     account, redemption = funded(db, 1000), sink(db)
-    holds = [postings.place_hold(db, account_id=account, to_account_id=redemption, amount=50, timeout=HOUR,
+    holds = [standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=50, timeout=HOUR,
                                  key=key(), cause=CAUSE) for _ in range(8)]
 
     calls = []
     for hold in holds:
-        calls += [lambda h=hold.id: postings.post_hold(db, hold_id=h, key=key(), cause=CAUSE) for _ in range(2)]
-        calls += [lambda h=hold.id: postings.void_hold(db, hold_id=h, key=key(), cause=CAUSE) for _ in range(2)]
+        calls += [lambda h=hold.id: db.transaction(lambda s: postings.post_hold(s, hold_id=h, key=key(), cause=CAUSE))
+                  for _ in range(2)]
+        calls += [lambda h=hold.id: db.transaction(lambda s: postings.void_hold(s, hold_id=h, key=key(), cause=CAUSE))
+                  for _ in range(2)]
     results = collide(calls)
 
     assert unexpected(results, errors.HoldNotPending) == []
@@ -147,9 +152,9 @@ def test_posts_and_voids_of_the_same_holds_at_once_resolve_each_hold_once(db):
         [resolution] = transfers_where(db, Transfer.pending_id == hold.id)
         assert resolution.kind in ("post", "void")
         posted += resolution.kind == "post"
-    balance = accounts.get_balance(db, account)
+    balance = standalone.get_balance(db, account)
     assert (balance.balance, balance.held) == (1000 - 50 * posted, 0)
-    assert accounts.get_balance(db, redemption).balance == 50 * posted
+    assert standalone.get_balance(db, redemption).balance == 50 * posted
     assert check_ledger(db) == []
 
 
@@ -165,12 +170,14 @@ def test_reversing_a_mint_while_spending_it_never_overdraws(db):
     calls = []
     for _ in range(8):
         account = volunteer(db)
-        minted = postings.mint(db, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
+        minted = standalone.mint(db, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
                                key=key(), cause=CAUSE)
         first = len(calls)
-        calls.append(lambda m=minted.id: postings.reverse(db, transfer_id=m, key=key(), cause=CAUSE))
-        calls += [lambda a=account: postings.place_hold(db, account_id=a, to_account_id=redemption, amount=30,
-                                                         timeout=HOUR, key=key(), cause=CAUSE) for _ in range(5)]
+        calls.append(lambda m=minted.id: db.transaction(
+            lambda s: postings.reverse(s, transfer_id=m, key=key(), cause=CAUSE)))
+        calls += [lambda a=account: db.transaction(lambda s: postings.place_hold(
+            s, account_id=a, to_account_id=redemption, amount=30, timeout=HOUR, key=key(), cause=CAUSE))
+            for _ in range(5)]
         rounds.append((account, first))
 
     results = collide(calls)
@@ -179,7 +186,7 @@ def test_reversing_a_mint_while_spending_it_never_overdraws(db):
     for account, first in rounds:
         reversal, holds = results[first], results[first + 1:first + 6]
         held = sum(isinstance(r, Posted) for r in holds)
-        balance = accounts.get_balance(db, account)
+        balance = standalone.get_balance(db, account)
         if isinstance(reversal, Posted):
             assert held == 0
             assert (balance.balance, balance.held) == (0, 0)
@@ -192,18 +199,18 @@ def test_reversing_a_mint_while_spending_it_never_overdraws(db):
 
 def test_concurrent_reversals_of_one_spend_reverse_it_once(db):
     account, redemption = funded(db, 100), sink(db)
-    hold = postings.place_hold(db, account_id=account, to_account_id=redemption, amount=100, timeout=HOUR,
+    hold = standalone.place_hold(db, account_id=account, to_account_id=redemption, amount=100, timeout=HOUR,
                                key=key(), cause=CAUSE)
-    spend = postings.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE)
+    spend = standalone.post_hold(db, hold_id=hold.id, key=key(), cause=CAUSE)
 
-    results = collide([lambda: postings.reverse(db, transfer_id=spend.id, key=key(), cause=CAUSE)
+    results = collide([lambda: standalone.reverse(db, transfer_id=spend.id, key=key(), cause=CAUSE)
                        for _ in range(20)])
 
     assert unexpected(results, errors.AlreadyReversed) == []
     assert outcomes(results) == {"ok": 1, "AlreadyReversed": 19}
     assert len(transfers_where(db, Transfer.reverses_id == spend.id)) == 1
-    assert accounts.get_balance(db, account).available == 100
-    assert accounts.get_balance(db, redemption).balance == 0
+    assert standalone.get_balance(db, account).available == 100
+    assert standalone.get_balance(db, redemption).balance == 0
     assert check_ledger(db) == []
 
 
@@ -211,13 +218,15 @@ def test_expiry_racing_spends_of_the_same_lot_takes_only_what_is_left(db):
     """Holds of 0.10 race the expiry of the 1.00 lot they draw from: the expiry takes exactly what the holds left."""
     account, center, redemption = volunteer(db), issuer(db), sink(db)
     now = utcnow()
-    minted = postings.mint(db, account_id=account, issuer_account_id=center, amount=100,
+    minted = standalone.mint(db, account_id=account, issuer_account_id=center, amount=100,
                            expires_at=now + timedelta(seconds=1), key=key(), cause=CAUSE)
     later = now + HOUR
 
-    calls = [lambda: postings.expire_lot(db, lot_id=minted.lot_id, cause=CAUSE, now=later) for _ in range(3)]
-    calls += [lambda: postings.place_hold(db, account_id=account, to_account_id=redemption, amount=10,
-                                          timeout=HOUR, key=key(), cause=CAUSE, now=now) for _ in range(12)]
+    calls = [lambda: db.transaction(lambda s: postings.expire_lot(s, lot_id=minted.lot_id, cause=CAUSE, now=later))
+             for _ in range(3)]
+    calls += [lambda: db.transaction(lambda s: postings.place_hold(
+        s, account_id=account, to_account_id=redemption, amount=10, timeout=HOUR, key=key(), cause=CAUSE, now=now))
+        for _ in range(12)]
     results = collide(calls)
 
     assert unexpected(results, errors.InsufficientCredits) == []
@@ -226,7 +235,56 @@ def test_expiry_racing_spends_of_the_same_lot_takes_only_what_is_left(db):
     [expired] = transfers_where(db, Transfer.kind == "expire", Transfer.debit_account_id == account) or [None]
     assert {r.id for r in expiries if isinstance(r, Posted)} <= {expired.id if expired else None}
     assert (expired.amount if expired else 0) == 100 - held
-    balance = accounts.get_balance(db, account)
+    balance = standalone.get_balance(db, account)
     assert (balance.balance, balance.held, balance.available) == (held, held, 0)
-    assert accounts.live_lots(db, account) == []
+    assert standalone.live_lots(db, account) == []
+    assert check_ledger(db) == []
+
+
+# ------------------------------------------------------------------------------------ composed units of work racing
+
+def test_concurrent_reserve_and_pay_units_beyond_the_balance_let_exactly_one_through(db):
+    """Each unit holds 0.60 and posts that hold at once (a redemption in one transaction): on 1.00 exactly one unit
+    gets through whole; every other one is refused at its hold and leaves nothing behind, no hold left pending."""
+    account, redemption = funded(db, 100), sink(db)
+
+    def reserve_and_pay(s):
+        hold = postings.place_hold(s, account_id=account, to_account_id=redemption, amount=60, timeout=HOUR,
+                                   key=key(), cause=CAUSE)
+        return postings.post_hold(s, hold_id=hold.id, key=key(), cause=CAUSE)
+
+    results = collide([lambda: db.transaction(reserve_and_pay) for _ in range(30)])
+
+    assert unexpected(results, errors.InsufficientCredits) == []
+    assert outcomes(results) == {"ok": 1, "InsufficientCredits": 29}
+    assert len(transfers_where(db, Transfer.kind == "pending", Transfer.debit_account_id == account)) == 1
+    balance = standalone.get_balance(db, account)
+    assert (balance.balance, balance.held, balance.available) == (40, 0, 40)
+    assert standalone.get_balance(db, redemption).balance == 60
+    assert check_ledger(db) == []
+
+
+def test_one_composed_unit_sent_from_many_threads_takes_effect_once(db):
+    """The same unit (a mint and a hold, each under its own key) from 20 threads: the lost races on the keys rerun
+    the whole unit, which then replays both postings. One mint, one hold, one lot."""
+    account, center, redemption = volunteer(db), issuer(db), sink(db)
+    expires, mint_key, hold_key = utcnow() + timedelta(days=30), key(), key()
+
+    def pay_and_reserve(s):
+        minted = postings.mint(s, account_id=account, issuer_account_id=center, amount=100, expires_at=expires,
+                               key=mint_key, cause=CAUSE)
+        hold = postings.place_hold(s, account_id=account, to_account_id=redemption, amount=70, timeout=HOUR,
+                                   key=hold_key, cause=CAUSE)
+        assert minted.replayed == hold.replayed
+        return hold
+
+    results = collide([lambda: db.transaction(pay_and_reserve) for _ in range(20)])
+
+    assert unexpected(results) == []
+    assert len({r.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert len(transfers_where(db, Transfer.idempotency_key.in_([mint_key, hold_key]))) == 2
+    balance = standalone.get_balance(db, account)
+    assert (balance.balance, balance.held, balance.available) == (100, 70, 30)
+    assert [lot.remaining for lot in standalone.live_lots(db, account)] == [30]
     assert check_ledger(db) == []

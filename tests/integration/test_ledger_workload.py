@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from tests.ledger_helpers import CAUSE, issuer, sink, volunteer
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.ledger import errors, postings
+from timebank.ledger import errors, standalone
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account, Lot, Transfer
 
@@ -110,30 +110,30 @@ def _one_operation(db: Database, rng: random.Random, plan: dict, kind: str):
     if kind == "mint":
         short = rng.random() < 0.4
         expires = now + (timedelta(seconds=rng.uniform(0.2, 3)) if short else timedelta(days=rng.randint(30, 400)))
-        return postings.mint(db, account_id=account, issuer_account_id=rng.choice(plan["issuers"]),
+        return standalone.mint(db, account_id=account, issuer_account_id=rng.choice(plan["issuers"]),
                              amount=rng.randint(20, 200), expires_at=expires, key=k, cause=CAUSE)
     if kind == "hold":
         timeout = timedelta(seconds=rng.uniform(0.2, 1.5)) if rng.random() < 0.35 else timedelta(hours=1)
-        return postings.place_hold(db, account_id=account, to_account_id=plan["sink"], amount=rng.randint(10, 150),
+        return standalone.place_hold(db, account_id=account, to_account_id=plan["sink"], amount=rng.randint(10, 150),
                                    timeout=timeout, key=k, cause=CAUSE)
     if kind in ("post", "void"):
         holds = _open_holds(db)
         if not holds:
             return "skip"
-        resolve = postings.post_hold if kind == "post" else postings.void_hold
+        resolve = standalone.post_hold if kind == "post" else standalone.void_hold
         return resolve(db, hold_id=rng.choice(holds), key=k, cause=CAUSE)
     if kind == "timeout":
         holds = _open_holds(db, timed_out_by=now)
         if not holds:
             return "skip"
-        return postings.void_hold(db, hold_id=rng.choice(holds), key=k, cause=CAUSE, now=now, timed_out=True)
+        return standalone.void_hold(db, hold_id=rng.choice(holds), key=k, cause=CAUSE, now=now, timed_out=True)
     if kind == "expire":
         later = now + timedelta(hours=1)  # expire early: lots expire while they are being spent
         lots = _recent(db, select(L.c.id).where(L.c.expires_at <= later, L.c.expired_at.is_(None))
                        .order_by(L.c.id.desc()).limit(12))
         if not lots:
             return "skip"
-        return postings.expire_lot(db, lot_id=rng.choice(lots), cause=CAUSE, now=later)
+        return standalone.expire_lot(db, lot_id=rng.choice(lots), cause=CAUSE, now=later)
     if kind == "reverse":
         reversed_ = T.alias("reversed")
         originals = _recent(db, select(T.c.id).select_from(T.outerjoin(reversed_, reversed_.c.reverses_id == T.c.id))
@@ -141,7 +141,7 @@ def _one_operation(db: Database, rng: random.Random, plan: dict, kind: str):
                             .order_by(T.c.id.desc()).limit(12))
         if not originals:
             return "skip"
-        return postings.reverse(db, transfer_id=rng.choice(originals), key=k, cause=CAUSE)
+        return standalone.reverse(db, transfer_id=rng.choice(originals), key=k, cause=CAUSE)
     raise AssertionError(kind)
 
 

@@ -147,17 +147,19 @@ class Violation:
         return f"{self.rule}: {self.description} — violated by {detail}"
 
 
+def find_violations(s, *, limit_per_rule: int = 20) -> list[Violation]:
+    """Every violation of the ledger's invariants, as the caller's unit of work sees the books (its own uncommitted
+    postings included); an empty list means the ledger is sound."""
+    found: list[Violation] = []
+    for rule, (description, sql) in RULES.items():
+        rows = s.execute(text(sql)).mappings().fetchmany(limit_per_rule)
+        found.extend(Violation(rule, description, dict(row)) for row in rows)
+    return found
+
+
 def check_ledger(db: Database, *, limit_per_rule: int = 20) -> list[Violation]:
-    """Every violation of the ledger's invariants; an empty list means the ledger is sound."""
-
-    def work(s):
-        found: list[Violation] = []
-        for rule, (description, sql) in RULES.items():
-            rows = s.execute(text(sql)).mappings().fetchmany(limit_per_rule)
-            found.extend(Violation(rule, description, dict(row)) for row in rows)
-        return found
-
-    return db.transaction(work, readonly=True)
+    """``find_violations`` over one read-only snapshot of the whole database."""
+    return db.transaction(lambda s: find_violations(s, limit_per_rule=limit_per_rule), readonly=True)
 
 
 def register_rule(name: str, description: str, sql: str) -> None:

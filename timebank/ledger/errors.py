@@ -9,6 +9,8 @@ class LedgerRefusal(DomainError):
 
     code = "ledger_refused"
     replayed = False  # True when raised again from a stored refusal under the same key
+    idempotency_key: str | None = None  # set by the posting that refused, for postings.record_refusal
+    fingerprint: str | None = None
 
 
 class InsufficientCredits(LedgerRefusal):

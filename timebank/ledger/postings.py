@@ -1,4 +1,11 @@
-"""Ledger operations. Each is one unit of work that the database serializes, and each is idempotent.
+"""Ledger operations. Each runs inside the caller's unit of work and is idempotent; none commits.
+
+``mint(s, …)`` takes the caller's SQLAlchemy ``Session``, so a use case composes several postings and its own
+changes (a record's status, a receipt, stock) into one transaction that commits or rolls back whole. A refusal
+(``InsufficientCredits``, ``HoldNotPending`` …) is raised in that transaction, which must then roll back: let it
+propagate out of ``db.transaction``, or run the posting inside ``s.begin_nested()`` to carry on without it.
+``timebank.ledger.standalone`` has the forms that own their transaction (tests, jobs, the benchmark); they also
+record a refusal under its key so the key stays refused.
 
 How a posting stays correct under concurrency (SPEC §4.9):
 1. Every account row a posting touches is changed by one guarded ``UPDATE``, in ascending id order (so two postings
@@ -13,7 +20,9 @@ How a posting stays correct under concurrency (SPEC §4.9):
    for the right reason (``hold_already_resolved``, ``already_reversed``); without it the loser's guarded
    ``UPDATE`` ran on totals the winner had already moved and hit a check constraint or a false overdraft.
 4. The idempotency key is unique on the transfer. A lost race on it re-runs the unit of work, which then finds the
-   winner and replays it. A refusal is recorded under its key (``ledger_refusal``) so that key stays refused.
+   winner and replays it; inside a caller's unit of work the rerun is of the caller's whole work, so that work
+   must be safe to run again (``db.transaction``'s contract). The same key used twice in one unit of work replays.
+   A refusal is recorded under its key (``ledger_refusal``, by ``record_refusal``) so that key stays refused.
 """
 from __future__ import annotations
 
@@ -21,11 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from timebank.clock import utcnow
-from timebank.db import Database
 from timebank.errors import ValidationFailed
 from timebank.ledger import errors
 from timebank.ledger.accounts import EXPIRY_SINK, account_id_for, lots_of
@@ -95,7 +103,7 @@ class Posted:
 
 # ---------------------------------------------------------------------------------------------------------- postings
 
-def mint(db: Database, *, account_id: int, issuer_account_id: int, amount: int, expires_at: datetime,
+def mint(s: Session, *, account_id: int, issuer_account_id: int, amount: int, expires_at: datetime,
          key: str, cause: Cause, now: datetime | None = None) -> Posted:
     """Mint ``amount`` from an issuance account into a volunteer account, as a new lot expiring at ``expires_at``."""
     _check_amount(amount)
@@ -111,10 +119,10 @@ def mint(db: Database, *, account_id: int, issuer_account_id: int, amount: int, 
         s.execute(_INSERT_MOVEMENT, {"transfer_id": transfer_id, "lot_id": lot_id, "delta": amount})
         return _posted(s, transfer_id, lot_id=lot_id)
 
-    return _idempotent(db, key, fp, work)
+    return _posting(s, key, fp, work)
 
 
-def place_hold(db: Database, *, account_id: int, to_account_id: int, amount: int, timeout: timedelta,
+def place_hold(s: Session, *, account_id: int, to_account_id: int, amount: int, timeout: timedelta,
                key: str, cause: Cause, now: datetime | None = None) -> Posted:
     """Reserve ``amount`` of a volunteer's available credits for ``to_account_id`` until ``timeout`` passes.
 
@@ -135,10 +143,10 @@ def place_hold(db: Database, *, account_id: int, to_account_id: int, amount: int
         _take_from_lots(s, transfer_id, account_id, amount)
         return _posted(s, transfer_id)
 
-    return _idempotent(db, key, fp, work)
+    return _posting(s, key, fp, work)
 
 
-def post_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
+def post_hold(s: Session, *, hold_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
     """Turn a pending hold into a posted transfer. Refused once the hold is resolved or has timed out."""
     fp = fingerprint("post", hold=hold_id)
 
@@ -154,10 +162,10 @@ def post_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: dateti
                                        cause, at, pending_id=hold_id)
         return _posted(s, transfer_id)
 
-    return _idempotent(db, key, fp, work)
+    return _posting(s, key, fp, work)
 
 
-def void_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: datetime | None = None,
+def void_hold(s: Session, *, hold_id: int, key: str, cause: Cause, now: datetime | None = None,
               timed_out: bool = False) -> Posted:
     """Release a pending hold: the credits return to the very lots they came from.
 
@@ -181,10 +189,10 @@ def void_hold(db: Database, *, hold_id: int, key: str, cause: Cause, now: dateti
         _give_back_to_lots(s, transfer_id, lots, hold.debit_account_id, key, cause, at)
         return _posted(s, transfer_id)
 
-    return _idempotent(db, key, fp, work)
+    return _posting(s, key, fp, work)
 
 
-def expire_lot(db: Database, *, lot_id: int, cause: Cause, now: datetime | None = None) -> Posted | None:
+def expire_lot(s: Session, *, lot_id: int, cause: Cause, now: datetime | None = None) -> Posted | None:
     """Move what is left in a lot past its expiry date to the expiry sink, once. ``None`` when nothing was left."""
     key = f"expire-lot:{lot_id}"
     fp = fingerprint("expire-lot", lot=lot_id)
@@ -215,10 +223,10 @@ def expire_lot(db: Database, *, lot_id: int, cause: Cause, now: datetime | None 
         s.execute(insert(M).values(transfer_id=transfer_id, lot_id=lot_id, delta=-amount))
         return _posted(s, transfer_id)
 
-    return _idempotent(db, key, fp, work)
+    return _posting(s, key, fp, work)
 
 
-def reverse(db: Database, *, transfer_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
+def reverse(s: Session, *, transfer_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
     """Reverse a mint (credits taken back: that lot's unspent part first, then the oldest lots) or a posted spend
     (credits returned to the lots that paid). At most once; refused when the volunteer has already spent them."""
     fp = fingerprint("reverse", transfer=transfer_id)
@@ -252,7 +260,7 @@ def reverse(db: Database, *, transfer_id: int, key: str, cause: Cause, now: date
             _give_back_to_lots(s, reversal_id, lots, credit, key, cause, at)
         return _posted(s, reversal_id)
 
-    return _idempotent(db, key, fp, work)
+    return _posting(s, key, fp, work)
 
 
 # --------------------------------------------------------------------------------------------------------- internals
@@ -268,28 +276,69 @@ def _assert(condition: bool, message: str) -> None:
         raise LedgerInvariantBroken(message)
 
 
-def _idempotent(db: Database, key: str, fp: str, work: Callable[[Session], Posted]) -> Posted:
+def _posting(s: Session, key: str, fp: str, work: Callable) -> Posted:
+    """Run one posting in the caller's unit of work: replay or refuse by its key first, then ``work``.
+
+    A refusal from ``work`` carries the key and fingerprint (for ``record_refusal``) and dooms the unit of work: the
+    posting may have changed some rows before the database refused the rest, so committing is refused from then on
+    (``RefusedPostingCommitted``). Inside a savepoint (``s.begin_nested()``) the doom is left to the savepoint, which
+    rolls back whatever the posting did."""
     if not key or len(key) > 160:
         raise ValidationFailed("an idempotency key of 1 to 160 characters is required",
                                fields={"idempotency_key": ["required"]})
-
-    def attempt(s: Session):
-        c = s.connection()  # Core execution: for these statements the ORM session adds only time
-        prior = _find_prior(c, key)
-        if prior is not None:
-            return _replay(c, prior, fp)
-        return work(c)
-
+    c = s.connection()  # Core execution: for these statements the ORM session adds only time
+    prior = _find_prior(c, key)
+    if prior is not None:
+        return _replay(c, prior, fp)
     try:
-        return db.transaction(attempt)
-    except errors.LedgerRefusal as refusal:
-        if refusal.replayed:
-            raise
-        # The attempt rolled back whole; now remember the refusal under its key, in a transaction of its own.
-        won = db.transaction(lambda s, refused=refusal: _record_refusal(s, key, fp, refused))
-        if won is not None:
-            return won  # a concurrent request under the same key succeeded first
+        return work(c)
+    except BaseException as error:
+        if isinstance(error, errors.LedgerRefusal):
+            error.idempotency_key, error.fingerprint = key, fp
+        _doom(s, error)
         raise
+
+
+class RefusedPostingCommitted(AssertionError):
+    """A unit of work tried to commit after a posting in it failed half-way. Let the refusal propagate (or run the
+    posting inside ``s.begin_nested()``) instead of catching it and carrying on."""
+
+
+_DOOMED = "timebank.ledger.doomed"
+
+
+def _doom(s: Session, error: BaseException) -> None:
+    if s.in_nested_transaction():
+        return  # the caller's savepoint decides, and rolls back what the posting did
+    if _DOOMED not in s.info:
+        event.listen(s, "before_commit", _refuse_doomed_commit)
+    s.info[_DOOMED] = (s.get_transaction(), error)
+
+
+def _refuse_doomed_commit(s: Session) -> None:
+    transaction, error = s.info.get(_DOOMED, (None, None))
+    if transaction is not None and transaction is s.get_transaction():
+        raise RefusedPostingCommitted(f"a posting failed in this unit of work ({error!r}); it must roll back")
+
+
+def record_refusal(s: Session, refusal: errors.LedgerRefusal) -> Posted | None:
+    """Remember a refusal under its idempotency key, so that key stays refused (SPEC §4.5).
+
+    Run it in a unit of work *after* the refused one rolled back. Returns the transfer instead when a concurrent
+    request under the same key succeeded first; ``IdempotencyConflict`` when the key was used for another request."""
+    key, fp = refusal.idempotency_key, refusal.fingerprint
+    if key is None or refusal.replayed:
+        return None
+    prior = _find_prior(s, key)
+    if prior is not None:
+        if prior[0] == "transfer":
+            return _replay(s, prior, fp)
+        if prior[2] != fp:
+            raise errors.IdempotencyConflict()
+        return None
+    s.execute(insert(R).values(idempotency_key=key, fingerprint=fp, code=refusal.code,
+                               message=refusal.message[:400], created_at=utcnow()))
+    return None
 
 
 def _find_prior(s: Session, key: str):
@@ -312,19 +361,6 @@ def _replay(s: Session, prior, fp: str) -> Posted:
     refusal = errors.REFUSALS.get(value.code, errors.LedgerRefusal)(value.message)
     refusal.replayed = True
     raise refusal
-
-
-def _record_refusal(s: Session, key: str, fp: str, refusal: errors.LedgerRefusal) -> Posted | None:
-    prior = _find_prior(s, key)
-    if prior is not None:
-        if prior[0] == "transfer":
-            return _replay(s, prior, fp)
-        if prior[2] != fp:
-            raise errors.IdempotencyConflict()
-        return None
-    s.execute(insert(R).values(idempotency_key=key, fingerprint=fp, code=refusal.code,
-                               message=refusal.message[:400], created_at=utcnow()))
-    return None
 
 
 def _apply(s: Session, changes: dict[int, dict[str, int]], *, kinds: dict[int, str] | None = None) -> None:

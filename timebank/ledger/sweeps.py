@@ -1,54 +1,47 @@
-"""Batch sweeps the scheduled jobs run: holds whose time ran out, lots past their date. Each item is its own
-idempotent posting, so a sweep is safe to run twice at once and to resume after a crash."""
+"""What the scheduled jobs sweep: holds whose time ran out, lots past their date.
+
+Each function runs in the caller's unit of work. ``due_holds``/``due_lots`` find a batch; ``time_out_hold`` and
+``postings.expire_lot`` resolve one item. ``timebank.ledger.standalone`` runs whole sweeps with each item in its own
+transaction, so a sweep is safe to run twice at once and to resume after a crash.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from timebank.clock import utcnow
-from timebank.db import Database
-from timebank.ledger import errors
 from timebank.ledger.models import Lot, Transfer
-from timebank.ledger.postings import Cause, expire_lot, void_hold
+from timebank.ledger.postings import Cause, Posted, void_hold
 
 T = Transfer.__table__
 L = Lot.__table__
 
-def void_timed_out_holds(db: Database, *, cause: Cause, now: datetime | None = None, batch: int = 500) -> int:
-    """Resolve every hold whose time has run out as a ``timeout``. Safe to run twice at once."""
-    at = now or utcnow()
-    done = 0
-    while True:
-        resolution = T.alias("resolution")
-        due = db.transaction(lambda s: s.execute(
-            select(T.c.id).select_from(T.outerjoin(resolution, resolution.c.pending_id == T.c.id))
-            .where(T.c.kind == "pending", T.c.timeout_at <= at, resolution.c.id.is_(None))
-            .order_by(T.c.id).limit(batch)
-        ).scalars().all(), readonly=True)
-        for hold_id in due:
-            try:
-                void_hold(db, hold_id=hold_id, key=f"timeout:{hold_id}", cause=cause, now=at, timed_out=True)
-                done += 1
-            except errors.HoldNotPending:
-                pass  # posted or voided meanwhile
-        if len(due) < batch:
-            return done
+
+def timeout_key(hold_id: int) -> str:
+    """One key per hold: two sweeps timing out the same hold make one transfer."""
+    return f"timeout:{hold_id}"
 
 
-def expire_due_lots(db: Database, *, cause: Cause, now: datetime | None = None, batch: int = 500) -> int:
-    """Expire every lot past its date; returns how many lots gave up credits. Safe to run twice at once."""
-    at = now or utcnow()
-    expired = 0
-    after = 0
-    while True:
-        due = db.transaction(lambda s: s.execute(
-            select(L.c.id).where(L.c.expires_at <= at, L.c.expired_at.is_(None), L.c.id > after)
-            .order_by(L.c.id).limit(batch)
-        ).scalars().all(), readonly=True)
-        for lot_id in due:
-            if expire_lot(db, lot_id=lot_id, cause=cause, now=at) is not None:
-                expired += 1
-        if len(due) < batch:
-            return expired
-        after = due[-1]
+def due_holds(s: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    """Pending holds whose time has run out and that nothing resolved yet, oldest first."""
+    resolution = T.alias("resolution")
+    return list(s.execute(
+        select(T.c.id).select_from(T.outerjoin(resolution, resolution.c.pending_id == T.c.id))
+        .where(T.c.kind == "pending", T.c.timeout_at <= now, resolution.c.id.is_(None))
+        .order_by(T.c.id).limit(limit)
+    ).scalars().all())
+
+
+def due_lots(s: Session, *, now: datetime, after: int = 0, limit: int = 500) -> list[int]:
+    """Lots past their date and not yet expired, with ids above ``after``, in id order."""
+    return list(s.execute(
+        select(L.c.id).where(L.c.expires_at <= now, L.c.expired_at.is_(None), L.c.id > after)
+        .order_by(L.c.id).limit(limit)
+    ).scalars().all())
+
+
+def time_out_hold(s: Session, *, hold_id: int, cause: Cause, now: datetime | None = None) -> Posted:
+    """Release a hold whose time ran out, as a ``timeout`` under the hold's own key. ``HoldNotPending`` when it was
+    posted or voided meanwhile."""
+    return void_hold(s, hold_id=hold_id, key=timeout_key(hold_id), cause=cause, now=now, timed_out=True)
