@@ -37,10 +37,10 @@ ACTIONS = {
     "service_type.update": _l("Service type changed"),
 }
 OBJECT_TYPES = {
-    "center": _l("Center"),
-    "volunteer": _l("Volunteer"),
-    "user": _l("User"),
-    "service_type": _l("Service type"),
+    "center": _l("Centers"),
+    "volunteer": _l("Volunteers"),
+    "user": _l("Users"),
+    "service_type": _l("Service types"),
 }
 # The names of changed fields, as the detail column shows them.
 FIELDS = {
@@ -49,7 +49,9 @@ FIELDS = {
     "birth_year": _l("Year of birth"), "display_name": _l("Name shown on pages"), "role": _l("Role"),
     "center_id": _l("Center"), "supervised_centers": _l("Centers to supervise"), "volunteer_id": _l("Volunteer"),
     "locale": _l("Language"), "name_zh": _l("Chinese name"), "name_en": _l("English name"),
-    "credits_per_hour": _l("Credits per hour"),
+    "credits_per_hour": _l("Credits per hour"), "username": _l("Username"), "center": _l("Center"),
+    "home_center": _l("Home center"), "code": _l("Code"), "first_admin": _l("First admin"), "via": _l("How"),
+    "created": _l("Registered"),
 }
 
 
