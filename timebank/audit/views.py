@@ -41,6 +41,7 @@ OBJECT_TYPES = {
     "volunteer": _l("Volunteers"),
     "user": _l("Users"),
     "service_type": _l("Service types"),
+    "volunteer_import": _l("Volunteers imported"),
 }
 # The names of changed fields, as the detail column shows them.
 FIELDS = {
