@@ -196,10 +196,10 @@ def update_user(db: Database, *, actor: Principal, user_id: int, **changes) -> U
             if name in changes:
                 values[name] = changes[name]
         active = values.get("active", row.active)
-        if row.active and not active and actor.user_id == user_id:
-            raise OwnAccount()  # nobody could undo it from the pages, and with one admin nobody at all
         if row.role == "admin" and row.active and not (role == "admin" and active):
             _refuse_losing_last_admin(s, user_id)
+        if row.active and not active and actor.user_id == user_id:
+            raise OwnAccount()  # signed out at once, they could not undo it from the pages
         changed = changes_between(row, values)
         if scope["supervised_center_ids"] is not None and set(scope["supervised_codes"]) != set(
                 before.supervised_centers):
