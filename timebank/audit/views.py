@@ -1,7 +1,7 @@
 """The admin's page for the audit log: who changed what and when, newest first, filtered by action and object."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from timebank.audit import services
@@ -13,6 +13,7 @@ from timebank.web.forms import query
 from timebank.web.lists import ListFilter
 from timebank.web.messages import ROLE_NAMES
 
+PER_PAGE = 20
 bp = page_blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
 
 # What each audited action is called on the page. An action missing here is shown by its code (a later feature adds
@@ -60,6 +61,8 @@ FIELDS = {
 @allow("admin")
 def index():
     args = query(AuditListQuerySchema())
+    if "per_page" not in request.args:
+        args["per_page"] = PER_PAGE  # the API's 50 entries make a very long page on a phone
     entries = services.list_entries(get_db(), actor=current_principal(), **args)
     filters = [ListFilter("action", _l("Action"), tuple(ACTIONS.items()), _l("All actions")),
                ListFilter("object_type", _l("Object"), tuple(OBJECT_TYPES.items()), _l("Everything"))]
