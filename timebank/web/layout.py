@@ -35,7 +35,6 @@ NAVIGATION = (
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
-    NavLink("volunteer_logins.index", _l("Volunteer sign-ins"), frozenset({"staff"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
     NavLink("session.change_password", _l("Change password"), STAFF_ROLES),
