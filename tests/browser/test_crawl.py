@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pprint import pformat
 from collections import deque
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
