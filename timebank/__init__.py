@@ -12,11 +12,13 @@ from timebank import api, cli, db, demo, health, ledger, security, web
 from timebank import config as settings
 from timebank.api import meta as meta_api
 from timebank.audit import api as audit_api
+from timebank.audit import views as audit_views
 from timebank.auth import api as auth_api
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.home import views as home_views
 from timebank.service_types import api as service_types_api
+from timebank.service_types import views as service_types_views
 from timebank.users import api as users_api
 from timebank.users import cli as users_cli
 from timebank.users import views as users_views
@@ -25,7 +27,8 @@ from timebank.volunteers import cli as volunteers_cli
 from timebank.volunteers import views as volunteers_views
 
 # The pages of every feature, in the order they appear.
-PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp)
+PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
+         audit_views.bp)
 # The modules whose views are routes of the API blueprint (``api.bp``): imported above, listed so none is forgotten.
 API_MODULES = (meta_api, auth_api, centers_api, service_types_api, volunteers_api, users_api, audit_api)
 # ``timebank …`` command groups of the features (the building blocks add their own in their ``init_app``).

@@ -72,7 +72,9 @@ class DemoCity:
 
 
 def seed_demo(db: Database, *, password: str | None = None) -> DemoCity:
-    """Build (or complete) the demo city. Demo users get ``password`` (generated when omitted)."""
+    """Build (or complete) the demo city. Demo users get ``password`` (generated when omitted) as a one-time
+    password: everyone who signs in with it chooses their own at once, so the shared password opens nothing for
+    long."""
     city = DemoCity(password=password or one_time_password())
     for step in STEPS:
         step(db, city)
@@ -104,7 +106,8 @@ def _users(db: Database, city: DemoCity) -> None:
     def user(username: str, role: str, **scope) -> None:
         city.logins.append((username, role))
         city.count("users", _created(lambda: create_user(
-            db, actor=ACTOR, username=username, password=city.password, role=role, **scope)))
+            db, actor=ACTOR, username=username, password=city.password, role=role, must_change_password=True,
+            **scope)))
 
     for (code, _, _), display_name in zip(CENTERS, STAFF_NAMES):
         user(f"staff-{code.lower()}", "staff", center=code, display_name=display_name)
@@ -165,7 +168,8 @@ def demo_command(password_stdin):
     if city.first_admin_password:
         click.echo(f"first admin: admin, one-time password {city.first_admin_password} (change it at first sign-in)")
     if city.created.get("users"):
-        click.echo(f"new demo users sign in with the password: {city.password}")
+        click.echo(f"new demo users sign in with the password: {city.password}  (one-time: each chooses their own "
+                   "at first sign-in)")
         for username, role in city.logins:
             click.echo(f"  {username:<14} {role}")
     else:

@@ -25,6 +25,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 
 ADMIN_PASSWORD = "harbor-lantern-77"
+EXTRA_VOLUNTEERS = 25
 
 # For tests where storage does not matter (what a page looks like): SQLite only. The flows run on both backends.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -91,6 +92,10 @@ def city(app, make_user):
     db, system = get_db(app), Principal.system("test")
     create_center(db, actor=system, code="JK01", name="大市口街道养老服务中心", district="京口区")
     create_center(db, actor=system, code="RZ02", name="金山街道养老服务中心", district="润州区")
+    # More volunteers than a page of a list holds (20), so every browser test sees a pager (issue 6, bug 1).
+    for number in range(EXTRA_VOLUNTEERS):
+        create_volunteer(db, actor=system, name=f"{'赵钱孙李周吴郑'[number % 7]}{'建国桂英秀兰'[number % 6]}",
+                         phone=f"1370000{number:04d}", home_center="RZ02")
     volunteer = create_volunteer(db, actor=system, name="王秀英", phone="13805291234", home_center="JK01")
     # Created here rather than with make_user: a volunteer's sign-in carries their name, as the users page makes it.
     volunteer_user = create_user(db, actor=system, username="wang.xiuying", password=ADMIN_PASSWORD,

@@ -73,7 +73,7 @@ def test_first_sign_in_with_a_one_time_password_forces_a_new_password(page, live
     sign_in(page, live_server, city.admin)
     page.goto(live_server.at("/users/new"))
     page.get_by_label("用户名").fill("zhang.min")
-    page.get_by_label("显示名称").fill("张敏")
+    page.get_by_label("页面上显示的姓名").fill("张敏")
     page.get_by_label("角色").select_option("staff")
     page.get_by_label("所属中心（仅工作人员）").select_option("JK01")
     page.get_by_role("button", name="保存").click()

@@ -8,8 +8,9 @@ from timebank.auth.access import allow
 from timebank.centers import services
 from timebank.centers.schemas import CenterCreateSchema, CenterListQuerySchema, CenterUpdateSchema
 from timebank.db import get_db
-from timebank.web.access import current_principal, page_blueprint, safe_next
-from timebank.web.forms import FormState, flash_refusal, load_and_call, query
+from timebank.web.access import current_principal, page_blueprint
+from timebank.web.forms import FormState, load_and_call, query
+from timebank.web.lists import add_active_toggle, status_filter
 
 bp = page_blueprint("centers", __name__, url_prefix="/centers", template_folder="templates")
 
@@ -19,7 +20,7 @@ bp = page_blueprint("centers", __name__, url_prefix="/centers", template_folder=
 def index():
     args = query(CenterListQuerySchema())
     centers = services.list_centers(get_db(), actor=current_principal(), **args)
-    return render_template("centers/list.html", centers=centers, args=args)
+    return render_template("centers/list.html", centers=centers, filters=[status_filter()])
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -50,17 +51,17 @@ def edit(center_id: int):
     return render_template("centers/form.html", state=state, center=center), state.status
 
 
-@bp.post("/<int:center_id>/active")
-@allow("admin")
-def set_active(center_id: int):
-    state = FormState()
-    center = load_and_call(CenterUpdateSchema(), lambda data: services.set_center_active(
-        get_db(), actor=current_principal(), center_id=center_id, active=data.get("active")),
-        state=state, fields=("active",))
-    if center is None:
-        flash_refusal(state)
-    elif center.active:
-        flash(_("Center %(code)s is active again.", code=center.code), "success")
-    else:
-        flash(_("Center %(code)s was deactivated.", code=center.code), "success")
-    return redirect(safe_next(request.form.get("next"), url_for("centers.index")))
+add_active_toggle(
+    bp, "/<int:center_id>/active", roles=("admin",),
+    change=lambda db, *, actor, active, center_id: services.set_center_active(
+        db, actor=actor, center_id=center_id, active=active),
+    activated=lambda center: _("Center %(code)s is active again.", code=center.code),
+    deactivated=lambda center: _("Center %(code)s was deactivated.", code=center.code),
+    back="centers.index")
+
+
+def center_choices(db, actor) -> list[tuple[str, str]]:
+    """The active centers this person may pick (a volunteer's home center, a staff member's center …), as
+    (code, "code name") choices."""
+    page = services.list_centers(db, actor=actor, active=True, per_page=200)
+    return [(center.code, f"{center.code} {center.name}") for center in page.items]

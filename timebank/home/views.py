@@ -4,11 +4,14 @@ from __future__ import annotations
 from flask import render_template
 
 from timebank.auth.access import ROLES, allow
+from timebank.centers.schemas import CenterListQuerySchema
 from timebank.centers.services import get_center, list_centers
 from timebank.db import get_db
+from timebank.service_types.services import list_service_types
 from timebank.users.services import list_users
 from timebank.volunteers.services import get_volunteer, list_volunteers
 from timebank.web.access import current_principal, page_blueprint
+from timebank.web.forms import query
 
 bp = page_blueprint("home", __name__, template_folder="templates")
 
@@ -26,11 +29,12 @@ def index():
         volunteers = list_volunteers(db, actor=principal, active=True, per_page=1)
         return render_template("home/staff.html", center=center, volunteer_count=volunteers.total)
     if principal.role == "supervisor":
-        centers = list_centers(db, actor=principal, per_page=100)
+        centers = list_centers(db, actor=principal, **query(CenterListQuerySchema()))
         return render_template("home/supervisor.html", centers=centers)
     counts = {
         "centers": list_centers(db, actor=principal, active=True, per_page=1).total,
         "volunteers": list_volunteers(db, actor=principal, active=True, per_page=1).total,
         "users": list_users(db, actor=principal, per_page=1).total,
+        "service_types": len(list_service_types(db, actor=principal, active=True)),
     }
     return render_template("home/admin.html", counts=counts)

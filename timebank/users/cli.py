@@ -1,4 +1,6 @@
-"""``timebank users …``: create users, reset a password, list them. Commands act as the system."""
+"""``timebank users …``: create users, reset a password, activate or deactivate them, list them.
+
+Commands act as the system."""
 from __future__ import annotations
 
 import sys
@@ -64,6 +66,31 @@ def reset_password_command(username):
     except DomainError as error:
         exit_with_error(error)
     click.echo(f"one-time password for {user.username}: {user.one_time_password}  (to be changed at first sign-in)")
+
+
+@users_cli.command("activate", help="Let a deactivated user sign in again (for example an admin who was locked out).")
+@click.argument("username")
+@with_appcontext
+def activate_command(username):
+    _set_active(username, True)
+
+
+@users_cli.command("deactivate", help="Stop a user from signing in and end their sessions. The last active admin "
+                                      "cannot be deactivated.")
+@click.argument("username")
+@with_appcontext
+def deactivate_command(username):
+    _set_active(username, False)
+
+
+def _set_active(username: str, active: bool) -> None:
+    db = get_db()
+    actor = Principal.system("cli")
+    try:
+        user = services.set_user_active(db, actor=actor, user_id=_user_named(db, actor, username).id, active=active)
+    except DomainError as error:
+        exit_with_error(error)
+    click.echo(f"{user.username} is {'active' if user.active else 'deactivated'}")
 
 
 @users_cli.command("list", help="List the users.")

@@ -9,3 +9,17 @@ class LastAdmin(DomainError):
 
     code = "last_admin"
     status = 409
+
+
+class OwnAccount(DomainError):
+    """You cannot deactivate your own account: ask another admin."""
+
+    code = "own_account"
+    status = 409
+
+
+class NotAVolunteerLogin(DomainError):
+    """Center staff manage only the sign-ins of their own center's volunteers."""
+
+    code = "forbidden"
+    status = 403

@@ -21,9 +21,10 @@ from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFailed, field_error
 from timebank.paging import Page, escape_like, paginate
-from timebank.users.errors import LastAdmin
+from timebank.users.errors import LastAdmin, NotAVolunteerLogin, OwnAccount
 from timebank.users.rules import normalize_username, one_time_password
 from timebank.volunteers.models import Volunteer
+from timebank.volunteers.services import get_volunteer
 
 U = User.__table__
 SC = SupervisorCenter.__table__
@@ -58,6 +59,38 @@ def create_user(db: Database, *, actor: Principal, username: str, password: str 
     """Create a user. Without ``password`` a one-time password is generated, returned once in the view's
     ``one_time_password``, and must be changed at first sign-in."""
     require_admin(actor, "create a user")
+    return _create_user(db, actor=actor, username=username, password=password, role=role, center=center,
+                        volunteer_id=volunteer_id, supervised_centers=supervised_centers,
+                        display_name=display_name, must_change_password=must_change_password)
+
+
+def create_volunteer_login(db: Database, *, actor: Principal, volunteer_id: int,
+                           username: str | None = None) -> UserView:
+    """Give a volunteer a sign-in (username: their phone, unless given) with a one-time password shown once.
+
+    Admins may do it for any volunteer, center staff for their own center's volunteers (another center's volunteer
+    is "not found" to them, as everywhere)."""
+    _require_login_manager(actor)
+    volunteer = get_volunteer(db, actor=actor, volunteer_id=volunteer_id)
+    return _create_user(db, actor=actor, username=username or volunteer.phone, password=None, role="volunteer",
+                        volunteer_id=volunteer.id, display_name=volunteer.name)
+
+
+def volunteer_login(db: Database, *, actor: Principal, volunteer_id: int) -> UserView | None:
+    """The sign-in of a volunteer the actor may see, or ``None`` when they have none yet."""
+    _require_login_manager(actor)
+    get_volunteer(db, actor=actor, volunteer_id=volunteer_id)  # "not found" outside the actor's centers
+
+    def work(s: Session) -> UserView | None:
+        user_id = s.execute(select(U.c.id).where(U.c.volunteer_id == volunteer_id)).scalar()
+        return None if user_id is None else _load(s, user_id)
+
+    return db.transaction(work, readonly=True)
+
+
+def _create_user(db: Database, *, actor: Principal, username: str, password: str | None, role: str,
+                 center: str | None = None, volunteer_id: int | None = None, supervised_centers=(),
+                 display_name: str = "", must_change_password: bool = False) -> UserView:
     problems = FieldErrors()
     username = problems.check("username", normalize_username, username)
     display_name = problems.check("display_name", _display_name, display_name)
@@ -165,6 +198,8 @@ def update_user(db: Database, *, actor: Principal, user_id: int, **changes) -> U
         active = values.get("active", row.active)
         if row.role == "admin" and row.active and not (role == "admin" and active):
             _refuse_losing_last_admin(s, user_id)
+        if row.active and not active and actor.user_id == user_id:
+            raise OwnAccount()  # signed out at once, they could not undo it from the pages
         changed = changes_between(row, values)
         if scope["supervised_center_ids"] is not None and set(scope["supervised_codes"]) != set(
                 before.supervised_centers):
@@ -203,13 +238,17 @@ def set_own_language(db: Database, *, actor: Principal, language: str) -> None:
 
 
 def reset_password(db: Database, *, actor: Principal, user_id: int) -> UserView:
-    """Give a user a new one-time password (returned once) and end all their sessions and tokens."""
-    require_admin(actor, "reset a password")
+    """Give a user a new one-time password (returned once) and end all their sessions and tokens.
+
+    Admins reset anyone's; center staff only the sign-ins of their own center's volunteers."""
+    _require_login_manager(actor)
     password = one_time_password()
     password_hash = _hash(password)
 
     def work(s: Session) -> UserView:
         row = _row(s, user_id)
+        if not actor.sees_everything:
+            _require_own_volunteer_login(s, actor, row)
         s.execute(update(U).where(U.c.id == user_id).values(
             password_hash=password_hash, must_change_password=True, auth_epoch=row.auth_epoch + 1))
         record(s, actor=actor, action="user.reset_password", object_type="user", object_id=user_id,
@@ -292,6 +331,20 @@ def _or_collect(problems: FieldErrors, lookup):
 def _assign_centers(s: Session, user_id: int, center_ids) -> None:
     if center_ids:
         s.execute(insert(SC), [{"user_id": user_id, "center_id": center_id} for center_id in center_ids])
+
+
+def _require_login_manager(actor: Principal) -> None:
+    """Admins manage every sign-in; center staff their own center's volunteers' (checked per user)."""
+    if actor.role != "staff":
+        require_admin(actor, "manage sign-ins")
+
+
+def _require_own_volunteer_login(s: Session, actor: Principal, row) -> None:
+    if row.role != "volunteer" or row.volunteer_id is None:
+        raise NotAVolunteerLogin()
+    home = s.execute(select(V.c.home_center_id).where(V.c.id == row.volunteer_id)).scalar()
+    if not actor.can_see_center(home):
+        raise NotFound(f"no user {row.id}")
 
 
 def _refuse_losing_last_admin(s: Session, user_id: int) -> None:

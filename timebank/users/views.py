@@ -4,16 +4,18 @@ A new user gets a one-time password, shown once to the admin, which the user mus
 """
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from timebank.auth.access import ROLES, allow
-from timebank.centers.services import list_centers
+from timebank.centers.views import center_choices
 from timebank.db import get_db
 from timebank.users import services
 from timebank.users.schemas import UserCreateSchema, UserListQuerySchema, UserUpdateSchema
-from timebank.web.access import current_principal, page_blueprint, safe_next
+from timebank.errors import AlreadyExists, ValidationFailed
+from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, flash_refusal, load_and_call, query
+from timebank.web.lists import ListFilter, add_active_toggle, status_filter
 from timebank.web.messages import ROLE_NAMES
 
 bp = page_blueprint("users", __name__, url_prefix="/users", template_folder="templates")
@@ -27,7 +29,8 @@ EDIT_FIELDS = ("display_name", "role", "center", "supervised_centers", "voluntee
 def index():
     args = query(UserListQuerySchema())
     users = services.list_users(get_db(), actor=current_principal(), **args)
-    return render_template("users/list.html", users=users, args=args, roles=_roles())
+    filters = [ListFilter("role", _("Role"), tuple(_roles()), _("All roles")), status_filter()]
+    return render_template("users/list.html", users=users, roles=dict(_roles()), filters=filters)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -43,7 +46,7 @@ def create():
         if user is not None:
             return _show_once(user, created=True)
     return render_template("users/form.html", state=state, user=None, roles=_roles(),
-                           centers=_centers(db, actor)), state.status
+                           centers=center_choices(db, actor)), state.status
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -60,43 +63,70 @@ def edit(user_id: int):
             flash(_("User %(username)s was saved.", username=updated.username), "success")
             return redirect(url_for("users.index", search=updated.username))
     return render_template("users/form.html", state=state, user=user, roles=_roles(),
-                           centers=_centers(db, actor)), state.status
+                           centers=center_choices(db, actor)), state.status
 
 
-@bp.post("/<int:user_id>/active")
-@allow("admin")
-def set_active(user_id: int):
-    state = FormState()
-    user = load_and_call(UserUpdateSchema(), lambda data: services.set_user_active(
-        get_db(), actor=current_principal(), user_id=user_id, active=data.get("active")),
-        state=state, fields=("active",))
-    if user is None:
-        flash_refusal(state)
-    elif user.active:
-        flash(_("User %(username)s is active again.", username=user.username), "success")
-    else:
-        flash(_("User %(username)s was deactivated and signed out everywhere.", username=user.username), "success")
-    return redirect(safe_next(request.form.get("next"), url_for("users.index")))
+add_active_toggle(
+    bp, "/<int:user_id>/active", roles=("admin",),
+    change=lambda db, *, actor, active, user_id: services.set_user_active(
+        db, actor=actor, user_id=user_id, active=active),
+    activated=lambda user: _("User %(username)s is active again.", username=user.username),
+    deactivated=lambda user: _("User %(username)s was deactivated and signed out everywhere.",
+                               username=user.username),
+    back="users.index")
 
 
 @bp.post("/<int:user_id>/password")
-@allow("admin")
+@allow("admin", "staff")
 def reset_password(user_id: int):
+    """A new one-time password (admins: anyone's; staff: their center's volunteers'), shown once after a redirect."""
     user = services.reset_password(get_db(), actor=current_principal(), user_id=user_id)
     return _show_once(user, created=False)
 
 
+@bp.post("/for-volunteer/<int:volunteer_id>")
+@allow("admin", "staff")
+def create_volunteer_login(volunteer_id: int):
+    """The volunteer's page's "create a sign-in" button: username = their phone, a one-time password shown once."""
+    try:
+        user = services.create_volunteer_login(get_db(), actor=current_principal(), volunteer_id=volunteer_id)
+    except AlreadyExists:
+        flash(_("This volunteer's phone number is already someone's username. Ask the city admin."), "error")
+        return redirect(url_for("volunteers.edit", volunteer_id=volunteer_id))
+    except ValidationFailed as error:
+        state = FormState()
+        state.refuse(error)
+        flash_refusal(state)
+        return redirect(url_for("volunteers.edit", volunteer_id=volunteer_id))
+    return _show_once(user, created=True)
+
+
+@bp.get("/<int:user_id>/one-time-password")
+@allow("admin", "staff")
+def one_time_password(user_id: int):
+    """Shows the password made by the POST just before, once: a reload (or another tab) finds it gone."""
+    shown = session.pop(ONCE_KEY, None)
+    user = services.get_user(get_db(), actor=current_principal(), user_id=user_id) \
+        if current_principal().sees_everything else None
+    if not shown or shown.get("user_id") != user_id:
+        return render_template("users/password.html", user=user, password=None, username=None, created=False)
+    return render_template("users/password.html", user=user, password=shown["password"],
+                           username=shown["username"], name=shown["name"], created=shown["created"],
+                           volunteer_id=shown.get("volunteer_id"))
+
+
+ONCE_KEY = "one_time_password"
+
+
 def _show_once(user, *, created: bool):
-    """The page with a one-time password: never kept by a browser's or a proxy's cache."""
-    response = make_response(render_template("users/password.html", user=user, created=created))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """Keep the new password for the one page that shows it (redirect after POST: a reload sends nothing again).
+
+    It waits in the signed session cookie of the admin or staff member who made it, for one request."""
+    session[ONCE_KEY] = {"user_id": user.id, "password": user.one_time_password, "username": user.username,
+                         "name": user.display_name or user.username, "created": created,
+                         "volunteer_id": user.volunteer_id}
+    return redirect(url_for("users.one_time_password", user_id=user.id))
 
 
 def _roles() -> list[tuple[str, str]]:
     return [(role, str(ROLE_NAMES[role])) for role in ROLES]
-
-
-def _centers(db, actor) -> list[tuple[str, str]]:
-    page = list_centers(db, actor=actor, active=True, per_page=200)
-    return [(center.code, f"{center.code} {center.name}") for center in page.items]

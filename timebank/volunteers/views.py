@@ -12,14 +12,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from timebank.auth.access import allow
-from timebank.centers.services import list_centers
+from timebank.centers.views import center_choices
 from timebank.db import get_db
+from timebank.users.services import volunteer_login
 from timebank.errors import DomainError
 from timebank.volunteers import services
 from timebank.volunteers.csv_import import import_volunteers
 from timebank.volunteers.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
-from timebank.web.access import current_principal, page_blueprint, safe_next
-from timebank.web.forms import FormState, flash_refusal, load_and_call, query
+from timebank.web.access import current_principal, page_blueprint
+from timebank.web.forms import FormState, load_and_call, query
+from timebank.web.lists import ListFilter, add_active_toggle, status_filter
 from timebank.web.messages import translate
 
 bp = page_blueprint("volunteers", __name__, url_prefix="/volunteers", template_folder="templates")
@@ -33,14 +35,18 @@ def index():
     db, actor = get_db(), current_principal()
     args = query(VolunteerListQuerySchema())
     volunteers = services.list_volunteers(db, actor=actor, **args)
-    return render_template("volunteers/list.html", volunteers=volunteers, args=args, centers=_centers(db, actor))
+    centers = center_choices(db, actor)
+    filters = [status_filter()]
+    if len(centers) > 1:
+        filters.insert(0, ListFilter("center", _("Home center"), tuple(centers), _("All centers")))
+    return render_template("volunteers/list.html", volunteers=volunteers, filters=filters)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow("admin", "staff")
 def create():
     db, actor = get_db(), current_principal()
-    centers = _centers(db, actor)
+    centers = center_choices(db, actor)
     state = FormState(values={"home_center": centers[0][0]} if len(centers) == 1 else {})
     if request.method == "POST":
         volunteer = load_and_call(VolunteerCreateSchema(), lambda data: services.create_volunteer(
@@ -63,24 +69,17 @@ def edit(volunteer_id: int):
         if updated is not None:
             flash(_("Volunteer %(name)s was saved.", name=updated.name), "success")
             return redirect(url_for("volunteers.index", search=updated.phone))
-    return render_template("volunteers/form.html", state=state, volunteer=volunteer,
-                           centers=_centers(db, actor)), state.status
+    return render_template("volunteers/form.html", state=state, volunteer=volunteer, centers=center_choices(db, actor),
+                           login=volunteer_login(db, actor=actor, volunteer_id=volunteer_id)), state.status
 
 
-@bp.post("/<int:volunteer_id>/active")
-@allow("admin", "staff")
-def set_active(volunteer_id: int):
-    state = FormState()
-    volunteer = load_and_call(VolunteerUpdateSchema(), lambda data: services.set_volunteer_active(
-        get_db(), actor=current_principal(), volunteer_id=volunteer_id, active=data.get("active")),
-        state=state, fields=("active",))
-    if volunteer is None:
-        flash_refusal(state)
-    elif volunteer.active:
-        flash(_("Volunteer %(name)s is active again.", name=volunteer.name), "success")
-    else:
-        flash(_("Volunteer %(name)s was deactivated.", name=volunteer.name), "success")
-    return redirect(safe_next(request.form.get("next"), url_for("volunteers.index")))
+add_active_toggle(
+    bp, "/<int:volunteer_id>/active", roles=("admin", "staff"),
+    change=lambda db, *, actor, active, volunteer_id: services.set_volunteer_active(
+        db, actor=actor, volunteer_id=volunteer_id, active=active),
+    activated=lambda volunteer: _("Volunteer %(name)s is active again.", name=volunteer.name),
+    deactivated=lambda volunteer: _("Volunteer %(name)s was deactivated.", name=volunteer.name),
+    back="volunteers.index")
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -108,12 +107,6 @@ def import_csv():
                 kept = _pack(data) if report.ok and report.created else ""
     return render_template("volunteers/import.html", state=state, report=report, kept=kept,
                            describe=_describe_line_error), state.status
-
-
-def _centers(db, actor) -> list[tuple[str, str]]:
-    """The centers this person may register volunteers at, as (code, "code name") choices."""
-    page = list_centers(db, actor=actor, active=True, per_page=200)
-    return [(center.code, f"{center.code} {center.name}") for center in page.items]
 
 
 def _uploaded() -> bytes | None:

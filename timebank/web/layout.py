@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from timebank.web.access import current_principal
 from timebank.web.messages import ROLE_NAMES
 
+STAFF_ROLES = frozenset({"admin", "staff", "supervisor"})
+
 
 @dataclass(frozen=True)
 class NavLink:
@@ -22,18 +24,27 @@ class NavLink:
 
     @property
     def current(self) -> bool:
-        return (request.endpoint or "").split(".")[0] == self.endpoint.split(".")[0]
+        here = request.endpoint or ""
+        if self.endpoint.startswith("session."):
+            return here == self.endpoint
+        return here.split(".")[0] == self.endpoint.split(".")[0]
 
 
 NAVIGATION = (
     NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
-    NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
+    NavLink("users.index", _l("Users"), frozenset({"admin"})),
+    NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
+    NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
+    NavLink("session.change_password", _l("Change password"), STAFF_ROLES),
 )
 
 
 def init_app(app) -> None:
+    # A global, not a context variable: macros imported without context (the list's pager) can call it too.
+    app.jinja_env.globals["page_url"] = page_url
+
     @app.context_processor
     def _layout():
         principal = current_principal()
@@ -41,11 +52,18 @@ def init_app(app) -> None:
         return {
             "principal": principal,
             "role_name": ROLE_NAMES.get(role, "") if role else "",
-            "navigation": [link for link in NAVIGATION if role in link.roles] if principal else [],
+            "navigation": [link for link in NAVIGATION if role in link.roles and link.endpoint in app.view_functions]
+            if principal else [],
             # Volunteers (and everyone before signing in, who may be one) get the larger type and targets.
             "large_print": principal is None or role == "volunteer",
-            "page_url": page_url,
         }
+
+    @app.after_request
+    def _never_cache_personal_pages(response):
+        """A signed-in page shows people's names and phones: no browser or proxy may keep a copy."""
+        if current_principal() is not None and not (request.endpoint or "").endswith("static"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def page_url(page: int) -> str:

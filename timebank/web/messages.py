@@ -129,6 +129,7 @@ _CODES = {
     "unauthorized": _l("Wrong username or password."),
     "too_many_attempts": _l("Too many failed sign-ins. Please wait a few minutes and try again."),
     "password_change_required": _l("Please change your one-time password first."),
+    "own_account": _l("You cannot deactivate your own account: ask another admin."),
     "last_admin": _EXACT["The last active admin cannot be deactivated or demoted: nobody could manage the city "
                          "any more."],
 }

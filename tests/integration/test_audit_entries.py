@@ -1,0 +1,180 @@
+"""Every audited action writes an entry that can be read back: who did it, what and to which object, before/after.
+
+``ACTIONS`` does each action through its service and says what its entry must hold; a test reads the source for
+every action the services record, so an action added later without a case here fails the suite, and an action
+whose ``record(...)`` goes missing fails its case.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from timebank.audit.services import list_entries
+from timebank.auth import services as auth
+from timebank.auth.access import Principal
+from timebank.centers.services import create_center, set_center_active, update_center
+from timebank.service_types.services import create_service_type, update_service_type
+from timebank.users import services as users
+from timebank.volunteers.csv_import import import_volunteers
+from timebank.volunteers.services import create_volunteer, set_volunteer_active, update_volunteer
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+ROOT = Path(__file__).resolve().parents[2] / "timebank"
+ADMIN = Principal(user_id=7, username="city-admin", role="admin")
+PASSWORD = "harbor-lantern-77"
+
+
+def world(db):
+    """A center with one volunteer, and a staff user."""
+    center = create_center(db, actor=ADMIN, code="JK01", name="大市口街道养老服务中心", district="京口区")
+    volunteer = create_volunteer(db, actor=ADMIN, name="王秀英", phone="13805291234", home_center="JK01")
+    staff = users.create_user(db, actor=ADMIN, username="staff-jk01", password=PASSWORD, role="staff", center="JK01")
+    return {"center": center, "volunteer": volunteer, "staff": staff}
+
+
+# action → what to do (returns the object's id), the object type, and what the entry's detail must contain.
+def _center_update(db, w):
+    update_center(db, actor=ADMIN, center_id=w["center"].id, name="大市口养老服务中心")
+    return w["center"].id
+
+
+def _center_deactivate(db, w):
+    set_center_active(db, actor=ADMIN, center_id=w["center"].id, active=False)
+    return w["center"].id
+
+
+def _center_activate(db, w):
+    set_center_active(db, actor=ADMIN, center_id=w["center"].id, active=False)
+    set_center_active(db, actor=ADMIN, center_id=w["center"].id, active=True)
+    return w["center"].id
+
+
+def _volunteer_create(db, w):
+    return create_volunteer(db, actor=ADMIN, name="李建国", phone="13805290000", home_center="JK01").id
+
+
+def _volunteer_update(db, w):
+    update_volunteer(db, actor=ADMIN, volunteer_id=w["volunteer"].id, birth_year=1956)
+    return w["volunteer"].id
+
+
+def _volunteer_deactivate(db, w):
+    set_volunteer_active(db, actor=ADMIN, volunteer_id=w["volunteer"].id, active=False)
+    return w["volunteer"].id
+
+
+def _volunteer_activate(db, w):
+    set_volunteer_active(db, actor=ADMIN, volunteer_id=w["volunteer"].id, active=False)
+    set_volunteer_active(db, actor=ADMIN, volunteer_id=w["volunteer"].id, active=True)
+    return w["volunteer"].id
+
+
+def _volunteer_import(db, w):
+    import_volunteers(db, actor=ADMIN, csv_text="name,phone,center\n张桂英,13805290001,JK01\n", dry_run=False)
+    return None  # the entry names the range of the new volunteers' ids
+
+
+def _user_create(db, w):
+    return users.create_user(db, actor=ADMIN, username="wang.li", password=None, role="staff", center="JK01").id
+
+
+def _user_update(db, w):
+    users.update_user(db, actor=ADMIN, user_id=w["staff"].id, display_name="陈丽")
+    return w["staff"].id
+
+
+def _user_deactivate(db, w):
+    users.set_user_active(db, actor=ADMIN, user_id=w["staff"].id, active=False)
+    return w["staff"].id
+
+
+def _user_activate(db, w):
+    users.set_user_active(db, actor=ADMIN, user_id=w["staff"].id, active=False)
+    users.set_user_active(db, actor=ADMIN, user_id=w["staff"].id, active=True)
+    return w["staff"].id
+
+
+def _user_reset_password(db, w):
+    users.reset_password(db, actor=ADMIN, user_id=w["staff"].id)
+    return w["staff"].id
+
+
+def _user_change_password(db, w):
+    principal = auth.load_principal(db, w["staff"].id)
+    auth.change_password(db, principal=principal, current_password=PASSWORD, new_password="my-own-ridge-204",
+                         address="127.0.0.1")
+    return w["staff"].id
+
+
+def _service_type_create(db, w):
+    return create_service_type(db, actor=ADMIN, code="meal-delivery", name_zh="助餐送餐", credits_per_hour=100).id
+
+
+def _service_type_update(db, w):
+    kind = create_service_type(db, actor=ADMIN, code="cleaning", name_zh="居家保洁", credits_per_hour=100)
+    update_service_type(db, actor=ADMIN, service_type_id=kind.id, credits_per_hour=150)
+    return kind.id
+
+
+CENTER_CREATE = {"code": "JK01", "name": "大市口街道养老服务中心", "district": "京口区"}
+ACTIONS = {
+    # action: (do it, object type, detail it must contain, who: "admin" or "staff")
+    "center.create": (lambda db, w: w["center"].id, "center", CENTER_CREATE, "admin"),
+    "center.update": (_center_update, "center",
+                      {"changed": {"name": ["大市口街道养老服务中心", "大市口养老服务中心"]}}, "admin"),
+    "center.deactivate": (_center_deactivate, "center", {"changed": {"active": [True, False]}}, "admin"),
+    "center.activate": (_center_activate, "center", {"changed": {"active": [False, True]}}, "admin"),
+    "volunteer.create": (_volunteer_create, "volunteer",
+                         {"name": "李建国", "phone": "13805290000", "home_center": "JK01"}, "admin"),
+    "volunteer.update": (_volunteer_update, "volunteer", {"changed": {"birth_year": [None, 1956]}}, "admin"),
+    "volunteer.deactivate": (_volunteer_deactivate, "volunteer", {"changed": {"active": [True, False]}}, "admin"),
+    "volunteer.activate": (_volunteer_activate, "volunteer", {"changed": {"active": [False, True]}}, "admin"),
+    "volunteer.import": (_volunteer_import, "volunteer_import", {"created": 1}, "admin"),
+    "user.create": (_user_create, "user", {"username": "wang.li", "role": "staff", "center": "JK01"}, "admin"),
+    "user.update": (_user_update, "user", {"changed": {"display_name": ["", "陈丽"]}}, "admin"),
+    "user.deactivate": (_user_deactivate, "user", {"changed": {"active": [True, False]}}, "admin"),
+    "user.activate": (_user_activate, "user", {"changed": {"active": [False, True]}}, "admin"),
+    "user.reset_password": (_user_reset_password, "user", {}, "admin"),
+    "user.change_password": (_user_change_password, "user", {}, "staff"),
+    "service_type.create": (_service_type_create, "service_type",
+                            {"code": "meal-delivery", "name_zh": "助餐送餐", "credits_per_hour": "1.00"}, "admin"),
+    "service_type.update": (_service_type_update, "service_type",
+                            {"changed": {"credits_per_hour": [100, 150]}}, "admin"),
+}
+
+
+def recorded_actions() -> set[str]:
+    """Every action name the modules that record audit entries write (``action="noun.verb"`` or ``action = …``)."""
+    found = set()
+    for path in ROOT.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if "record(" not in text and "record_many(" not in text:
+            continue
+        for line in text.splitlines():
+            if re.search(r"\baction\s*=", line):
+                found |= set(re.findall(r'"([a-z_]+\.[a-z_]+)"', line))
+    return found
+
+
+def test_every_action_the_services_record_has_a_case_here():
+    assert recorded_actions() - set(ACTIONS) == set(), "add a case to ACTIONS for each new audited action"
+    assert set(ACTIONS) - recorded_actions() == set(), "an action in ACTIONS is no longer recorded anywhere"
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_an_audited_action_can_be_read_back(db, action):
+    do, object_type, detail, who = ACTIONS[action]
+    w = world(db)
+    object_id = do(db, w)
+    found = list_entries(db, actor=ADMIN, action=action).items
+    assert found, f"no {action} entry"
+    entry = found[0]  # the newest
+    actor = (ADMIN.user_id, ADMIN.username, "admin") if who == "admin" else (w["staff"].id, "staff-jk01", "staff")
+    assert (entry.actor_user_id, entry.actor_name, entry.actor_role) == actor
+    assert entry.object_type == object_type
+    if object_id is not None:
+        assert entry.object_id == str(object_id)
+    assert {key: entry.detail.get(key) for key in detail} == detail
