@@ -433,3 +433,34 @@ PENDING_GONE = _l("This check has expired or was already used. Choose the file a
 def _require_importer(actor: Principal) -> None:
     if actor.role not in ("admin", "system", "staff"):
         raise Forbidden("only staff and admins may import volunteers")
+
+
+# --------------------------------------------------------------------------------------------- the blank template
+
+HEADERS_EN = {column: column for column in COLUMNS}
+_COLUMN_NOTES = {
+    "name": _l("Required. The volunteer's name, as on the ID card."),
+    "phone": _l("Required. An 11-digit mainland mobile number, not yet registered."),
+    "center": _l("Required. The home center's code, such as JK01."),
+    "id_card_tail": _l("Optional. The last 4 characters of the ID card (digits; the last may be X)."),
+    "birth_year": _l("Optional. The year of birth, such as 1956."),
+}
+OTHER_COLUMNS_NOTE = _l("Any other column (备注 …) is ignored. Headers may be in Chinese or English, in any order.")
+TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def import_template(kind: str, *, chinese: bool) -> tuple[bytes, str, str]:
+    """The blank file to fill in: ``(bytes, content type, file name)``; headers in Chinese or English."""
+    from timebank.volunteers.spreadsheet import template_csv, template_xlsx
+
+    headers = [(HEADERS_ZH if chinese else HEADERS_EN)[column] for column in COLUMNS]
+    name = "志愿者导入模板" if chinese else "volunteer-import-template"
+    if kind == "xlsx":
+        notes = [(header, say(_COLUMN_NOTES[column])) for header, column in zip(headers, COLUMNS)]
+        notes.append(("", say(OTHER_COLUMNS_NOTE)))
+        data = template_xlsx(headers, notes, sheet_title="志愿者" if chinese else "volunteers",
+                             notes_title="说明" if chinese else "notes")
+    else:
+        data = template_csv(headers)
+    return data, TEMPLATE_TYPES[kind], f"{name}.{kind}"

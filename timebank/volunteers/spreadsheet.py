@@ -81,9 +81,13 @@ class Sheet:
     broken: tuple[int, str] | None = None
 
 
+def too_large() -> ValidationFailed:
+    return refuse(FILE_TOO_LARGE, megabytes=MAX_IMPORT_BYTES // (1024 * 1024))
+
+
 def check_size(data: bytes) -> None:
     if len(data) > MAX_IMPORT_BYTES:
-        raise refuse(FILE_TOO_LARGE, megabytes=MAX_IMPORT_BYTES // (1024 * 1024))
+        raise too_large()
     if not data.strip():
         raise refuse(FILE_EMPTY)
 
