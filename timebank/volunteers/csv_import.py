@@ -420,7 +420,8 @@ def import_pending(db: Database, *, actor: Principal, pending_id: str) -> Import
         row = s.execute(select(P.c.data).where(P.c.id == pending_id, P.c.user_id == actor.user_id,
                                                P.c.expires_at >= utcnow())).first()
         if row is None or actor.user_id is None:
-            raise NotFound(say(PENDING_GONE))
+            message = say(PENDING_GONE)
+            raise NotFound(message, fields={"file": [message]})
         s.execute(delete(P).where(P.c.id == pending_id))
         return _import(s, actor, read_file(bytes(row.data)), dry_run=False)
 
