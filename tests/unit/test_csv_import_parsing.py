@@ -280,3 +280,43 @@ def test_the_templates_are_accepted_by_the_import_they_are_for(chinese, headers)
     workbook.save(out)
     parsed = read_file(out.getvalue())
     assert parsed.errors == [] and parsed.warnings == [] and [r.phone for r in parsed.rows] == ["13805291234"]
+
+
+def _every_import_message():
+    from timebank.volunteers import csv_import, spreadsheet
+
+    texts = dict(csv_import.MESSAGES)
+    texts.update({name: value for module in (csv_import, spreadsheet) for name, value in vars(module).items()
+                  if type(value).__name__ == "LazyString"})
+    texts.update({f"column:{k}": v for k, v in csv_import.COLUMN_NAMES.items()})
+    texts.update({f"note:{k}": v for k, v in csv_import._COLUMN_NOTES.items()})
+    return texts
+
+
+def test_every_message_of_the_import_exists_in_chinese():
+    from pathlib import Path
+
+    from flask import Flask
+    from flask_babel import Babel, force_locale
+
+    import timebank
+
+    app = Flask(__name__)
+    Babel(app, default_locale="zh_CN",
+          default_translation_directories=str(Path(timebank.__file__).parent / "translations"))
+    params = {"line": 2, "count": 3, "column": "center", "column_name": "x", "label": "备注", "position": 4,
+              "expected": "…", "value": "12", "max": 60, "phone": "13805291234", "code": "JK01", "id": 1,
+              "name": "王秀英", "rows": 1, "cells": 1, "megabytes": 5}
+    texts = _every_import_message()
+    assert len(texts) > 30
+    untranslated = []
+    with app.test_request_context():
+        for name, text in texts.items():
+            with force_locale("zh_CN"):
+                chinese = str(text) % params
+            with force_locale("en"):
+                english = str(text) % params
+            if chinese == english or not any("\u4e00" <= ch <= "\u9fff" for ch in chinese.replace("备注", "")
+                                             .replace("王秀英", "")):
+                untranslated.append(name)
+    assert untranslated == []

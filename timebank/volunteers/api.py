@@ -12,7 +12,7 @@ from timebank.db import get_db
 from timebank.errors import ValidationFailed
 from timebank.volunteers import services
 from timebank.volunteers import csv_import
-from timebank.volunteers.spreadsheet import check_size, too_large
+from timebank.volunteers.spreadsheet import check_size, refuse, say, too_large
 from timebank.volunteers.schemas import (
     ImportReportSchema,
     ImportTemplateQuerySchema,
@@ -174,8 +174,7 @@ def import_volunteers():
         lines: dict[str, list[str]] = {}
         for error in report.errors:
             lines.setdefault(str(error.line), []).append(error.message)
-        raise ValidationFailed(f"{len(lines)} line(s) of the file have errors; nothing was imported",
-                               fields={"lines": lines})
+        raise ValidationFailed(say(csv_import.NOTHING_IMPORTED, count=len(lines)), fields={"lines": lines})
     return ImportReportSchema().dump(report), 200 if report.dry_run else 201
 
 
@@ -225,7 +224,7 @@ def _uploaded_csv() -> bytes:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise ValidationFailed("no file", fields={"file": ["Missing data for required field."]})
+            raise refuse(csv_import.NO_FILE)
         data = upload.stream.read(limit + 1)
     else:
         data = request.stream.read(limit + 1)

@@ -428,6 +428,8 @@ def import_pending(db: Database, *, actor: Principal, pending_id: str) -> Import
     return db.transaction(work)
 
 
+NOTHING_IMPORTED = _l("%(count)s lines of the file have errors; nothing was imported.")
+NO_FILE = _l("Choose a CSV or XLSX file to check.")
 PENDING_GONE = _l("This check has expired or was already used. Choose the file and check it again.")
 
 

@@ -98,7 +98,7 @@ def import_csv():
             else:
                 data = _uploaded()
                 if data is None:
-                    state.errors["file"] = [_("Choose a CSV or XLSX file to check.")]
+                    state.errors["file"] = [str(csv_import.NO_FILE)]
                 else:
                     report = csv_import.import_volunteers(db, actor=actor, csv_text=data, dry_run=True)
                     if report.ok and report.created:
