@@ -165,7 +165,8 @@ def test_errors_name_the_column_as_the_instructions_do(site):
     assert "这一行的“服务中心”是空的" in page and "所属中心" not in page
 
 
-@pytest.mark.parametrize("path", ["/volunteers/import/template?format={}", f"{API}/volunteers/import-template?format={{}}"])
+@pytest.mark.parametrize("path", ["/volunteers/import/template?format={}",
+                                  f"{API}/volunteers/import-template?format={{}}"])
 def test_the_templates_download_from_the_page_and_the_api(site, path):
     app, db, jk = site
     client, person = staff_client(app, db, jk)

@@ -40,7 +40,8 @@ from timebank.volunteers.models import PendingImport, Volunteer
 from timebank.volunteers.rules import NAME_MAX, normalize_birth_year, normalize_id_card_tail, normalize_name, \
     normalize_phone
 from timebank.volunteers.services import may_see
-from timebank.volunteers.spreadsheet import MAX_IMPORT_BYTES, Sheet, english, read_sheet, say, shown  # noqa: F401
+from timebank.volunteers.spreadsheet import MAX_IMPORT_BYTES  # noqa: F401  (the views read the cap here)
+from timebank.volunteers.spreadsheet import Sheet, csv_sheet, english, read_sheet, say, shown
 
 V = Volunteer.__table__
 A = Account.__table__
@@ -174,8 +175,6 @@ def import_volunteers(db: Database, *, actor: Principal, csv_text: str | bytes, 
 def read_file(data: str | bytes) -> ParsedFile:
     """Read and check every line of an upload without a database; any bytes give a file or a ``ValidationFailed``."""
     if isinstance(data, str):
-        from timebank.volunteers.spreadsheet import csv_sheet
-
         return parse_sheet(csv_sheet(data.lstrip("\ufeff"), "utf-8"))
     return parse_sheet(read_sheet(data))
 
@@ -234,7 +233,8 @@ def parse_sheet(sheet: Sheet) -> ParsedFile:
             break
         for position, cell in enumerate(cells, start=1):
             if (position > len(columns) or columns[position - 1] is None) and cell.strip() \
-                    and position not in unnamed_warned and position - 1 not in unknown:
+                    and position not in unnamed_warned and position - 1 not in unknown \
+                    and len(unnamed_warned) < _MAX_UNNAMED_WARNINGS:
                 unnamed_warned.add(position)
                 warnings.append(LineError(line, "unnamed_column", params={"position": position}))
         values = {column: (cells[i].strip() if i < len(cells) else "")
@@ -362,6 +362,7 @@ def _columns(header: list[str], errors: list[LineError], warnings: list[LineErro
 
 
 _MAX_HEADER = 200  # header cells looked at; a CSV line may be long, a header is not
+_MAX_UNNAMED_WARNINGS = 10
 
 
 def _header_key(label: str) -> str:
