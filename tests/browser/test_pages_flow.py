@@ -119,7 +119,7 @@ def test_staff_import_volunteers_from_a_csv_after_a_dry_run(page, live_server, c
     sign_in(page, live_server, city.staff)
     page.goto(live_server.at("/volunteers/import"))
     bad = "姓名,手机号,服务中心,出生年份\n赵大爷,13900001111,JK01,1950\n钱阿姨,139,JK01,\n孙奶奶,13900003333,RZ02,1949\n"
-    page.get_by_label("CSV 文件").set_input_files(
+    page.get_by_label("CSV 或 XLSX 文件").set_input_files(
         files=[{"name": "volunteers.csv", "mimeType": "text/csv", "buffer": bad.encode("utf-8")}])
     page.get_by_role("button", name="检查文件").click()
 
@@ -133,7 +133,7 @@ def test_staff_import_volunteers_from_a_csv_after_a_dry_run(page, live_server, c
     expect(page.get_by_role("button", name=re.compile("^导入"))).to_have_count(0)
 
     good = "name,phone,center\n赵大爷,13900001111,JK01\n钱阿姨,13900002222,jk01\n王秀英,13805291234,JK01\n"
-    page.get_by_label("CSV 文件").set_input_files(
+    page.get_by_label("CSV 或 XLSX 文件").set_input_files(
         files=[{"name": "volunteers.csv", "mimeType": "text/csv", "buffer": ("\ufeff" + good).encode("utf-8")}])
     page.get_by_role("button", name="检查文件").click()
     summary = page.locator(".report-summary")

@@ -211,7 +211,8 @@ def test_an_uploaded_file_imports_once_and_again_adds_nothing(client, city):
 def test_staff_import_only_into_their_center_and_supervisors_not_at_all(client, city):
     response = client.post(f"{API}/volunteers/import?dry_run=1", data=CSV, content_type="text/csv",
                            headers=city["staff_jk"])
-    assert [(e["line"], e["reason"]) for e in response.get_json()["errors"]] == [(4, "unknown center code RZ01")]
+    assert [(e["line"], e["code"], e["reason"]) for e in response.get_json()["errors"]] == [
+        (4, "unknown_center", "There is no center with code RZ01.")]
     error_of(client.post(f"{API}/volunteers/import?dry_run=1", data=CSV, content_type="text/csv",
                          headers=city["supervisor_rz"]), 403, "forbidden")
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from timebank.audit.models import AuditEntry
 from timebank.auth.access import Forbidden, Principal
+from timebank.errors import AlreadyExists
 from timebank.centers.services import create_center
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account
@@ -59,9 +60,9 @@ def test_a_dry_run_reports_every_bad_line_and_creates_nothing(db, centers):
     report = import_volunteers(db, actor=ADMIN, csv_text=text, dry_run=True)
     assert [(e.line, e.field) for e in report.errors] == [(5, "phone"), (6, "name"), (7, "center"), (8, "phone"),
                                                           (9, "birth_year"), (10, "phone")]
-    assert report.errors[2].reason == "unknown center code XQ09"
-    assert report.errors[3].reason == "duplicate phone 13805291234: already on line 2"
-    assert "already registered" in report.errors[5].reason
+    assert report.errors[2].reason == "There is no center with code XQ09."
+    assert report.errors[3].reason == "The phone number 13805291234 is already on line 2."
+    assert report.errors[5].code == "phone_taken" and "孙七" in report.errors[5].reason
     assert (report.dry_run, report.total_lines, report.valid, report.created) == (True, 9, 3, 3)
     assert (count(db, Volunteer), count(db, Account), count(db, AuditEntry)) == (volunteers, accounts, entries)
 
@@ -89,7 +90,7 @@ def test_a_known_phone_with_different_details_is_an_error_not_a_silent_change(db
     changed = GOOD.replace("王秀英,13805291234,JK01", "王秀芳,13805291234,JK01")
     report = import_volunteers(db, actor=ADMIN, csv_text=changed, dry_run=False)
     assert [(e.line, e.field) for e in report.errors] == [(2, "phone")]
-    assert "different details" in report.errors[0].reason
+    assert report.errors[0].code == "phone_taken" and "other details" in report.errors[0].reason
     assert list_volunteers(db, actor=ADMIN, search="13805291234").items[0].name == "王秀英"
 
 
@@ -97,7 +98,8 @@ def test_staff_import_into_their_own_center_only(db, centers):
     jk, _ = centers
     staff = Principal(user_id=None, username="staff-jk01", role="staff", center_id=jk.id)
     report = import_volunteers(db, actor=staff, csv_text=GOOD, dry_run=False)
-    assert [(e.line, e.reason) for e in report.errors] == [(4, "unknown center code RZ01")]
+    assert [(e.line, e.code, e.reason) for e in report.errors] == [
+        (4, "unknown_center", "There is no center with code RZ01.")]
     assert count(db, Volunteer) == 0
     ours = "\n".join(GOOD.splitlines()[:3]) + "\n"
     assert import_volunteers(db, actor=staff, csv_text=ours, dry_run=False).created == 2
@@ -125,4 +127,74 @@ def test_a_large_file_imports_in_one_go(db, centers):
     report = import_volunteers(db, actor=ADMIN, csv_text="\n".join(lines), dry_run=False)
     assert (report.ok, report.created) == (True, 2000)
     assert count(db, Volunteer) == 2000
+    assert check_ledger(db) == []
+
+
+def test_a_dry_run_does_not_tell_staff_which_phones_other_centers_hold(db, centers):
+    """Issue 6, bug 19: 200 phones in a dry run named 83 as "registered at another center"."""
+    jk, rz = centers
+    theirs = [f"1390000{i:04d}" for i in range(0, 40, 2)]
+    for number, phone in enumerate(theirs):
+        create_volunteer(db, actor=ADMIN, name=f"润州{chr(0x4e00 + number)}", phone=phone, home_center="RZ01")
+    ours = "13805299999"
+    create_volunteer(db, actor=ADMIN, name="京口甲", phone=ours, home_center="JK01")
+    staff = Principal(user_id=None, username="staff-jk01", role="staff", center_id=jk.id)
+    probe = "name,phone,center\n" + "".join(f"探测{chr(0x4e00 + i)},1390000{i:04d},JK01\n" for i in range(40))
+    report = import_volunteers(db, actor=staff, csv_text=probe + f"京口乙,{ours},JK01\n", dry_run=True)
+
+    held = {e.line for e in report.errors if e.code == "phone_unavailable"}
+    assert held == {2 + i for i in range(0, 40, 2)}
+    for error in report.errors:
+        if error.code == "phone_unavailable":
+            assert "another center" not in error.reason and "RZ01" not in error.reason and "润州" not in error.reason
+            assert error.reason.endswith("cannot be registered here; ask the city admin.")
+    [mine] = [e for e in report.errors if e.line == 42]
+    assert mine.code == "phone_taken" and "京口甲" in mine.reason  # our own center's volunteer may be named
+
+    admin_view = import_volunteers(db, actor=ADMIN, csv_text=probe, dry_run=True)
+    assert {e.code for e in admin_view.errors} == {"phone_taken"}  # the city admin sees every center
+
+
+def test_creating_one_volunteer_does_not_tell_staff_where_a_phone_is_registered(db, centers):
+    jk, _ = centers
+    create_volunteer(db, actor=ADMIN, name="润州甲", phone="13900001111", home_center="RZ01")
+    create_volunteer(db, actor=ADMIN, name="京口甲", phone="13900002222", home_center="JK01")
+    staff = Principal(user_id=None, username="staff-jk01", role="staff", center_id=jk.id)
+    with pytest.raises(AlreadyExists) as elsewhere:
+        create_volunteer(db, actor=staff, name="探测", phone="13900001111", home_center="JK01")
+    assert elsewhere.value.fields["phone"] == [
+        "The phone number 13900001111 cannot be registered here; ask the city admin."]
+    with pytest.raises(AlreadyExists) as here:
+        create_volunteer(db, actor=staff, name="探测", phone="13900002222", home_center="JK01")
+    assert "already registered" in here.value.fields["phone"][0]
+
+
+def test_a_gbk_file_with_an_english_header_stores_the_names_right(db, centers):
+    data = "name,phone,center\n郑伟,13805291234,JK01\n".encode("gbk")
+    report = import_volunteers(db, actor=ADMIN, csv_text=data, dry_run=False)
+    assert (report.created, report.encoding) == (1, "gb18030")
+    assert [v.name for v in list_volunteers(db, actor=ADMIN).items] == ["郑伟"]
+
+
+def test_a_200000_character_field_gives_counts_that_add_up(db, centers):
+    text = GOOD + "钱六," + "1" * 200_000 + ",JK01\n"
+    report = import_volunteers(db, actor=ADMIN, csv_text=text.encode("utf-8"), dry_run=True)
+    assert (report.total_lines, report.valid, [e.code for e in report.errors]) == (4, 3, ["value_too_long"])
+
+
+def test_an_xlsx_workbook_with_a_remarks_column_imports(db, centers):
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in (["姓名", "手机号", "服务中心", "备注"], ["王秀英", 13805291234, "JK01", "周三有空"],
+                ["赵丽娟", "13805291236", "RZ01", None]):
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    report = import_volunteers(db, actor=ADMIN, csv_text=out.getvalue(), dry_run=False)
+    assert (report.ok, report.created, report.encoding, [w.code for w in report.warnings]) == (
+        True, 2, "xlsx", ["unknown_column"])
+    assert sorted(v.phone for v in list_volunteers(db, actor=ADMIN).items) == ["13805291234", "13805291236"]
     assert check_ledger(db) == []

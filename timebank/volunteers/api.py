@@ -1,7 +1,10 @@
 """``/api/v1`` for volunteers (SPEC §8). Each view: load, one service, dump."""
 from __future__ import annotations
 
-from flask import request
+from urllib.parse import quote
+
+from flask import Response, request
+from flask_babel import get_locale
 
 from timebank.api import bp, current_principal, load_body, load_query
 from timebank.auth.access import ROLES, allow
@@ -9,8 +12,10 @@ from timebank.db import get_db
 from timebank.errors import ValidationFailed
 from timebank.volunteers import services
 from timebank.volunteers import csv_import
+from timebank.volunteers.spreadsheet import check_size, refuse, say, too_large
 from timebank.volunteers.schemas import (
     ImportReportSchema,
+    ImportTemplateQuerySchema,
     VolunteerCreateSchema,
     VolunteerImportQuerySchema,
     VolunteerListQuerySchema,
@@ -18,9 +23,6 @@ from timebank.volunteers.schemas import (
     VolunteerSchema,
     VolunteerUpdateSchema,
 )
-
-MAX_IMPORT_BYTES = 5 * 1024 * 1024  # ~10,000 lines with room to spare
-
 
 @bp.post("/volunteers")
 @allow("admin", "staff")
@@ -119,18 +121,20 @@ def update_volunteer(volunteer_id: int):
 @bp.post("/volunteers/import")
 @allow("admin", "staff")
 def import_volunteers():
-    """Import volunteers from a CSV file.
+    """Import volunteers from a CSV or XLSX file.
     ---
     post:
       tags: [volunteers]
-      summary: Import volunteers from a CSV file (all or nothing; dry_run=true only reports)
+      summary: Import volunteers from a CSV or XLSX file (all or nothing; dry_run=true only reports)
       description: >
         Columns (header in Chinese or English, any order) - 姓名/name, 手机号/phone, 服务中心/center (code), and
-        optionally 身份证后四位/id_card_tail, 出生年份/birth_year. UTF-8 (with or without BOM), GB18030 or UTF-16.
-        Send the file as the request body (text/csv) or as the `file` part of a multipart form.
+        optionally 身份证后四位/id_card_tail, 出生年份/birth_year; any other column is ignored with a warning.
+        CSV in UTF-8 (with or without BOM), GB18030 or UTF-16, or an XLSX workbook (its first sheet); at most 5 MB.
+        Send the file as the request body or as the `file` part of a multipart form.
         A dry run answers 200 with a report of every bad line. A real import answers 201 with the report when every
         line is good, and otherwise 422 (validation_error) with fields.lines mapping each bad line number to its
         reasons, creating nothing. Lines whose phone is already registered with the same details are skipped.
+        A file that is no CSV or XLSX, or is larger than 5 MB, is refused with 422 and fields.file.
       parameters:
         - in: query
           schema: VolunteerImportQuerySchema
@@ -140,6 +144,10 @@ def import_volunteers():
           text/csv:
             schema:
               type: string
+          application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+            schema:
+              type: string
+              format: binary
           multipart/form-data:
             schema:
               type: object
@@ -161,30 +169,64 @@ def import_volunteers():
     """
     query = load_query(VolunteerImportQuerySchema)
     report = csv_import.import_volunteers(get_db(), actor=current_principal(), csv_text=_uploaded_csv(),
-                                        dry_run=query["dry_run"])
+                                          dry_run=query["dry_run"])
     if not report.dry_run and report.errors:
         lines: dict[str, list[str]] = {}
         for error in report.errors:
-            lines.setdefault(str(error.line), []).append(error.reason)
-        raise ValidationFailed(f"{len(lines)} line(s) of the file have errors; nothing was imported",
-                               fields={"lines": lines})
+            lines.setdefault(str(error.line), []).append(error.message)
+        raise ValidationFailed(say(csv_import.NOTHING_IMPORTED, count=len(lines)), fields={"lines": lines})
     return ImportReportSchema().dump(report), 200 if report.dry_run else 201
 
 
+@bp.get("/volunteers/import-template")
+@allow("admin", "staff")
+def volunteer_import_template():
+    """The blank file to fill in for the import.
+    ---
+    get:
+      tags: [volunteers]
+      summary: A blank import file (headers only) - CSV with a BOM so that Excel shows the Chinese, or XLSX
+      parameters:
+        - in: query
+          schema: ImportTemplateQuerySchema
+      responses:
+        200:
+          description: the template
+          content:
+            text/csv:
+              schema:
+                type: string
+            application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+              schema:
+                type: string
+                format: binary
+    """
+    kind = load_query(ImportTemplateQuerySchema)["format"]
+    return template_response(kind)
+
+
+def template_response(kind: str):
+    """The template as a download, its headers in the request's language (Chinese unless English is chosen)."""
+    locale = get_locale()
+    data, content_type, filename = csv_import.import_template(kind, chinese=locale is None or
+                                                              locale.language != "en")
+    response = Response(data, content_type=content_type)
+    response.headers["Content-Disposition"] = (f"attachment; filename=\"volunteer-import-template.{kind}\"; "
+                                               f"filename*=UTF-8''{quote(filename)}")
+    return response
+
+
 def _uploaded_csv() -> bytes:
-    if request.content_length is not None and request.content_length > MAX_IMPORT_BYTES:
-        raise ValidationFailed("the file is too large", fields={"file": [f"at most {MAX_IMPORT_BYTES} bytes"]})
+    """The uploaded bytes, never more than the import's cap (the same for the page, the API and the shell)."""
+    limit = csv_import.MAX_IMPORT_BYTES
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise too_large()  # before reading it
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise ValidationFailed("no file", fields={"file": ["Missing data for required field."]})
-        data = upload.stream.read(MAX_IMPORT_BYTES + 1)
+            raise refuse(csv_import.NO_FILE)
+        data = upload.stream.read(limit + 1)
     else:
-        data = request.get_data(cache=False)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ValidationFailed("the file is too large", fields={"file": [f"at most {MAX_IMPORT_BYTES} bytes"]})
-    if not data.strip():
-        raise ValidationFailed("the file is empty", fields={"file": ["the file is empty"]})
+        data = request.stream.read(limit + 1)
+    check_size(data)
     return data
-
-

@@ -54,20 +54,32 @@ class VolunteerImportQuerySchema(Schema):
 
 
 class LineErrorSchema(Schema):
-    line = fields.Integer(required=True, metadata={"description": "line of the file; the header is line 1"})
+    line = fields.Integer(required=True, metadata={"description": "line of the file (row of a sheet); the header is "
+                                                                  "line 1"})
     field = fields.String(allow_none=True, metadata={"description": "the column to blame, if one is"})
-    reason = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "stable: the same in every language"})
+    message = fields.String(required=True, metadata={"description": "the problem, in the request's language"})
+    reason = fields.String(required=True, metadata={"description": "the problem in English"})
 
 
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean(required=True)
     ok = fields.Boolean(required=True, metadata={"description": "true when no line has an error"})
-    total_lines = fields.Integer(required=True, metadata={"description": "data lines, blank lines not counted"})
-    valid = fields.Integer(required=True)
+    total_lines = fields.Integer(required=True, metadata={"description": "data lines: the header and blank lines "
+                                                                         "not counted"})
+    lines_in_file = fields.Integer(required=True, metadata={"description": "the last line (row) holding anything, "
+                                                                           "the header being line 1"})
+    valid = fields.Integer(required=True, metadata={"description": "data lines without an error"})
     created = fields.Integer(required=True, metadata={"description": "created (dry run: would be created)"})
     skipped_existing = fields.Integer(required=True,
                                       metadata={"description": "already registered with the same details"})
-    encoding = fields.String(required=True)
+    encoding = fields.String(required=True, metadata={"description": "how the file was read: utf-8, utf-8-sig, "
+                                                                     "gb18030, utf-16, or xlsx"})
     errors = fields.List(fields.Nested(LineErrorSchema), required=True)
+    warnings = fields.List(fields.Nested(LineErrorSchema), required=True,
+                           metadata={"description": "what was ignored (an unknown column …); the file imports"})
 
 
+class ImportTemplateQuerySchema(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")),
+                           metadata={"description": "csv (UTF-8 with BOM, opens in Excel) or xlsx"})

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFail
 from timebank.ledger.accounts import label_account, open_account_in
 from timebank.paging import Page, escape_like, paginate
 from timebank.volunteers.models import Volunteer
+from timebank.volunteers.spreadsheet import say
 from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
 
 V = Volunteer.__table__
@@ -59,7 +61,7 @@ def create_volunteer(db: Database, *, actor: Principal, name: str, phone: str, h
 
     def work(s: Session) -> VolunteerView:
         center = center_for_write(s, actor, home_center)
-        _refuse_taken_phone(s, phone)
+        _refuse_taken_phone(s, actor, phone)
         volunteer_id = insert_volunteer(s, name=name, phone=phone, center_id=center.id, id_card_tail=id_card_tail,
                                         birth_year=birth_year)
         record(s, actor=actor, action="volunteer.create", object_type="volunteer", object_id=volunteer_id,
@@ -120,7 +122,7 @@ def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **cha
             center = center_for_write(s, actor, changes["home_center"])
             values["home_center_id"] = center.id
         if "phone" in values and values["phone"] != row.phone:
-            _refuse_taken_phone(s, values["phone"])
+            _refuse_taken_phone(s, actor, values["phone"])
         changed = changes_between(row, values)
         if changed:
             s.execute(update(V).where(V.c.id == volunteer_id).values({k: new for k, (_, new) in changed.items()}))
@@ -180,9 +182,18 @@ def _require_manager(actor: Principal) -> None:
         raise Forbidden("only staff and admins may register or change volunteers")
 
 
-def _refuse_taken_phone(s: Session, phone: str) -> None:
-    if s.execute(select(V.c.id).where(V.c.phone == phone)).first() is not None:
+PHONE_UNAVAILABLE = _l("The phone number %(phone)s cannot be registered here; ask the city admin.")
+
+
+def _refuse_taken_phone(s: Session, actor: Principal, phone: str) -> None:
+    """A phone registered where ``actor`` cannot see is "cannot be registered here", never "registered at another
+    center": staff must not learn other centers' numbers (the import says the same)."""
+    known = s.execute(select(V.c.id, V.c.home_center_id).where(V.c.phone == phone)).first()
+    if known is None:
+        return
+    if may_see(actor, known.id, known.home_center_id):
         raise field_error("phone", f"the phone number {phone} is already registered", AlreadyExists)
+    raise field_error("phone", say(PHONE_UNAVAILABLE, phone=phone), AlreadyExists)
 
 
 def _row(s: Session, volunteer_id: int):

@@ -5,9 +5,6 @@ sight is "not found").
 """
 from __future__ import annotations
 
-import base64
-import zlib
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -17,12 +14,13 @@ from timebank.db import get_db
 from timebank.users.services import volunteer_login
 from timebank.errors import DomainError
 from timebank.volunteers import services
-from timebank.volunteers.csv_import import import_volunteers
+from timebank.volunteers import csv_import
+from timebank.volunteers.api import template_response
+from timebank.volunteers.spreadsheet import check_size, too_large
 from timebank.volunteers.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, load_and_call, query
 from timebank.web.lists import ListFilter, add_active_toggle, status_filter
-from timebank.web.messages import translate
 
 bp = page_blueprint("volunteers", __name__, url_prefix="/volunteers", template_folder="templates")
 
@@ -85,50 +83,53 @@ add_active_toggle(
 @bp.route("/import", methods=["GET", "POST"])
 @allow("admin", "staff")
 def import_csv():
-    """Step 1: upload a file and see the dry-run report. Step 2: confirm, and the same file is imported at once."""
+    """Step 1: upload a file and see the dry-run report. Step 2: confirm, and the same file is imported at once.
+
+    Between the two the file waits on the server (``csv_import.hold_for_confirmation``); the form carries only its
+    random id, so the confirmation cannot carry anything else."""
     state = FormState()
-    report, kept = None, ""
+    report, pending = None, ""
+    db, actor = get_db(), current_principal()
     if request.method == "POST":
-        confirmed = request.form.get("confirm") == "import"
-        data = _unpack(request.form.get("kept", "")) if confirmed else _uploaded()
-        if data is None:
-            state.errors["file"] = [_("Choose a CSV file to check.")]
-        else:
-            try:
-                report = import_volunteers(get_db(), actor=current_principal(), csv_text=data,
-                                                    dry_run=not confirmed)
-            except DomainError as error:
-                state.refuse(error)
+        try:
+            if request.form.get("confirm") == "import":
+                report = csv_import.import_pending(db, actor=actor, pending_id=request.form.get("pending", "")[:64])
             else:
-                if report.ok and not report.dry_run:
-                    flash(_("Imported: %(created)s volunteers registered, %(skipped)s already registered.",
-                            created=report.created, skipped=report.skipped_existing), "success")
-                    return redirect(url_for("volunteers.index"))
-                kept = _pack(data) if report.ok and report.created else ""
-    return render_template("volunteers/import.html", state=state, report=report, kept=kept,
-                           describe=_describe_line_error), state.status
+                data = _uploaded()
+                if data is None:
+                    state.errors["file"] = [str(csv_import.NO_FILE)]
+                else:
+                    report = csv_import.import_volunteers(db, actor=actor, csv_text=data, dry_run=True)
+                    if report.ok and report.created:
+                        pending = csv_import.hold_for_confirmation(db, actor=actor, data=data)
+        except DomainError as error:
+            state.refuse(error)
+        else:
+            if report is not None and report.ok and not report.dry_run:
+                flash(_("Imported: %(created)s volunteers registered, %(skipped)s already registered.",
+                        created=report.created, skipped=report.skipped_existing), "success")
+                return redirect(url_for("volunteers.index"))
+    return render_template("volunteers/import.html", state=state, report=report, pending=pending,
+                           column_names=csv_import.COLUMN_NAMES, headers=csv_import.HEADERS_ZH,
+                           max_megabytes=csv_import.MAX_IMPORT_BYTES // (1024 * 1024)), state.status
+
+
+@bp.get("/import/template")
+@allow("admin", "staff")
+def import_template():
+    """The blank file to fill in, as CSV (with a BOM, so Excel shows the Chinese) or XLSX."""
+    kind = request.args.get("format", "csv")
+    return template_response(kind if kind in csv_import.TEMPLATE_TYPES else "csv")
 
 
 def _uploaded() -> bytes | None:
+    """The uploaded file's bytes, at most the import's cap (a larger one is refused before it is read whole)."""
+    limit = csv_import.MAX_IMPORT_BYTES
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise too_large()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return None
-    data = upload.read()
-    return data or None
-
-
-# The checked file travels back with the confirmation (app servers keep nothing between requests), compressed so that
-# a large file stays well inside the form size limit. It is the user's own data: the import checks it all again.
-def _pack(data: bytes) -> str:
-    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
-
-
-def _unpack(text: str) -> bytes | None:
-    try:
-        return zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True)) or None
-    except (ValueError, zlib.error):
-        return None
-
-
-def _describe_line_error(error) -> str:
-    return translate(error.reason)
+    data = upload.stream.read(limit + 1)
+    check_size(data)
+    return data
