@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.auth_helpers import bearer, make_app, make_center, make_user, make_volunteer, mint_token
+from tests.auth_helpers import bearer, make_app, make_center, make_user, make_volunteer, mint_token, mint_session_key
 from timebank.auth import services as auth
 from timebank.auth.access import Forbidden, Principal
 from timebank.db import get_db
@@ -43,7 +43,7 @@ def principal(db, person) -> Principal:
 def page_client(app, person):
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = f"{person.user_id}:0"
+        session["_user_id"] = mint_session_key(get_db(app), person)
         session["_fresh"] = True
     return client
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from flask import template_rendered
 
-from tests.auth_helpers import ROLES, make_app, make_user
+from tests.auth_helpers import ROLES, make_app, make_user, mint_session_key
 from tests.e2e.test_route_sweep import dummy_value, is_api, swept_rules
 from timebank.auth.access import policy_of
 from timebank.db import get_db
@@ -49,7 +49,7 @@ def signed_in_client(app, person):
     client = app.test_client()
     if person is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = f"{person.user_id}:0"
+            session["_user_id"] = mint_session_key(get_db(app), person)
             session["_fresh"] = True
     return client
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.auth_helpers import ROLES, make_app, make_user
+from tests.auth_helpers import ROLES, make_app, make_user, mint_session_key
 from tests.e2e.test_route_sweep import dummy_value, is_api, swept_rules
 from timebank.auth.access import policy_of
 from timebank.db import get_db
@@ -34,7 +34,7 @@ def test_every_signed_in_page_says_no_store(app):
                 continue
             client = app.test_client()
             with client.session_transaction() as session:
-                session["_user_id"] = f"{people[role].user_id}:0"
+                session["_user_id"] = mint_session_key(get_db(app), people[role])
                 session["_fresh"] = True
             path = adapter.build(rule.endpoint, {name: dummy_value(c) for name, c in rule._converters.items()})
             response = client.get(path)

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
-from tests.auth_helpers import bearer, fast_hashing, make_app, make_user, mint_token
+from tests.auth_helpers import bearer, fast_hashing, make_app, make_user, mint_token, mint_session_key
 from timebank.auth.access import Principal
 from timebank.centers.services import create_center
 from timebank.clock import utcnow
@@ -41,7 +41,7 @@ def site(database_url):
 def signed_in(app, person):
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = f"{person.user_id}:0"
+        session["_user_id"] = mint_session_key(get_db(app), person)
         session["_fresh"] = True
     return client
 
