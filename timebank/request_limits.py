@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB: a JSON body or a form is a few kilobytes
+MAX_UPLOAD_BODY = 5 * 1024 * 1024 + 64 * 1024  # the imports: a 5 MB file and the multipart envelope around it
 
 
 def accepts_body_up_to(limit: int):

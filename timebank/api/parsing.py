@@ -18,6 +18,7 @@ from itertools import accumulate
 from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from timebank.api.errors import BadRequestBody
 
@@ -60,6 +61,10 @@ def _refuse_nul_characters(payload) -> None:
 class RequestParser(FlaskParser):
     def _raw_load_json(self, req):
         data = req.get_data(cache=True)
+        limit = req.max_content_length
+        if limit is not None and req.content_length is None and len(data) >= limit:
+            # A stream without a length (chunked) is cut at the limit rather than refused: refuse it here.
+            raise RequestEntityTooLarge()
         if not data.strip():
             return core.missing
         if nests_deeper_than(data, MAX_JSON_DEPTH):

@@ -7,7 +7,7 @@ from timebank.api import ApiBlueprint, current_principal
 from timebank.auth.access import ROLES, allow
 from timebank.db import get_db
 from timebank.errors import ValidationFailed
-from timebank.request_limits import accepts_body_up_to
+from timebank.request_limits import MAX_UPLOAD_BODY, accepts_body_up_to
 from timebank.volunteers import csv_import, services
 from timebank.volunteers.schemas import (
     ImportReportSchema,
@@ -20,7 +20,6 @@ from timebank.volunteers.schemas import (
 )
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # ~10,000 lines with room to spare
-MAX_IMPORT_BODY = MAX_IMPORT_BYTES + 64 * 1024  # the file and a multipart envelope around it
 
 blp = ApiBlueprint("volunteers", __name__, description="Volunteers (志愿者) and their profiles")
 
@@ -74,7 +73,7 @@ def update_volunteer(data, volunteer_id: int):
 
 @blp.post("/volunteers/import")
 @allow("admin", "staff")
-@accepts_body_up_to(MAX_IMPORT_BODY)
+@accepts_body_up_to(MAX_UPLOAD_BODY)
 @blp.arguments(VolunteerImportQuerySchema, location="query")
 @blp.response(201, ImportReportSchema, description="imported; the report")
 @blp.alt_response(200, schema=ImportReportSchema, description="the dry run's report", success=True)

@@ -15,6 +15,7 @@ from timebank.auth.access import allow
 from timebank.centers.services import list_centers
 from timebank.db import get_db
 from timebank.errors import DomainError
+from timebank.request_limits import MAX_UPLOAD_BODY, accepts_body_up_to
 from timebank.volunteers import services
 from timebank.volunteers.csv_import import import_volunteers
 from timebank.volunteers.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
@@ -85,6 +86,7 @@ def set_active(volunteer_id: int):
 
 @bp.route("/import", methods=["GET", "POST"])
 @allow("admin", "staff")
+@accepts_body_up_to(MAX_UPLOAD_BODY)
 def import_csv():
     """Step 1: upload a file and see the dry-run report. Step 2: confirm, and the same file is imported at once."""
     state = FormState()
