@@ -25,9 +25,9 @@ blp = ApiBlueprint("volunteers", __name__, description="Volunteers (志愿者) a
 
 IMPORT_BODY = {
     "required": True,
-    "description": "the CSV file, as the body (text/csv) or as the `file` part of a multipart form",
+    "description": "the CSV file: the body itself, or the `file` part of a multipart form",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                            "properties": {"file": {"type": "string", "format": "binary"}}}},
     },
