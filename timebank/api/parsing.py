@@ -4,6 +4,7 @@
   checked); an empty body is an empty object, so every required field is reported missing.
 - Nesting deeper than ``MAX_JSON_DEPTH`` is refused (400) before the JSON parser sees it: Python's parser would
   recurse until ``RecursionError``.
+- Unknown query parameters are refused (422), like unknown body fields.
 - No text with a NUL character gets in: PostgreSQL cannot store one, and no person types one.
 - A validation error is raised as marshmallow's ``ValidationError`` with the messages of the one location that was
   read, so ``timebank.api.errors`` answers it in SPEC §8's shape (422 ``validation_error``).
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 
-from marshmallow import ValidationError
+from marshmallow import RAISE, ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -59,6 +60,9 @@ def _refuse_nul_characters(payload) -> None:
 
 
 class RequestParser(FlaskParser):
+    # Unknown query parameters are refused like unknown body fields: a typo (?per-page=) must not pass unnoticed.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
     def _raw_load_json(self, req):
         data = req.get_data(cache=True)
         limit = req.max_content_length
