@@ -132,3 +132,51 @@ def test_path_parameters_come_from_the_url_rules(app, document):
             parameters = item.get("parameters", []) + item[method].get("parameters", [])  # path-wide or per method
             in_path = {p["name"] for p in parameters if p.get("in") == "path"}
             assert in_path == set(rule.arguments), rule.rule
+
+
+def _response(document, response: dict) -> dict:
+    ref = response.get("$ref")
+    return document["components"]["responses"][ref.rsplit("/", 1)[-1]] if ref else response
+
+
+def test_every_refusal_is_documented_in_the_error_shape(document):
+    wrong = []
+    for path, method, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = _response(document, response).get("content", {}).get("application/json", {}).get("schema")
+                if schema != {"$ref": "#/components/schemas/Error"}:
+                    wrong.append(f"{method.upper()} {path} {status}")
+    assert wrong == []
+    error = document["components"]["schemas"]["ErrorDetail"]
+    assert set(error["properties"]) == {"code", "message", "fields"} and set(error["required"]) == set(
+        error["properties"])
+
+
+def test_bodies_and_queries_document_their_refusals(document):
+    missing = []
+    for path, method, operation in operations(document):
+        expected = set()
+        if "requestBody" in operation:
+            expected |= {"413", "422"}
+        if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            expected.add("422")
+        if "{" in path:
+            expected.add("404")
+        if not expected <= set(operation["responses"]):
+            missing.append(f"{method.upper()} {path}: {sorted(expected - set(operation['responses']))}")
+    assert missing == []
+    creates = {path: item["post"] for path, item in document["paths"].items()
+               if path in ("/api/v1/centers", "/api/v1/volunteers", "/api/v1/users", "/api/v1/service-types")}
+    assert all("409" in operation["responses"] for operation in creates.values())
+    assert "already_exists" in creates["/api/v1/centers"]["responses"]["409"]["description"]
+
+
+def test_a_patch_may_send_no_body_and_every_list_is_a_page(document):
+    for path, method, operation in operations(document):
+        if method == "patch":
+            assert operation["requestBody"]["required"] is False, path
+        if method == "get" and "{" not in path and path != "/api/v1/openapi.json" and path != "/api/v1/auth/me":
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            page = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            assert {"items", "total", "page", "per_page", "pages"} <= set(page["properties"]), path
