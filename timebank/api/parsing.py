@@ -21,7 +21,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from timebank.api.errors import BadRequestBody
+from timebank.api.errors import MAX_REPORTED_FIELDS, BadRequestBody
+from timebank.errors import ValidationFailed
 
 MAX_JSON_DEPTH = 32  # our schemas nest three levels at most
 
@@ -59,6 +60,19 @@ def _refuse_nul_characters(payload) -> None:
         raise ValidationError(bad)
 
 
+def _refuse_floods_of_unknown_keys(payload, schema) -> None:
+    """A body with far more keys than the schema knows is refused at once, naming a few of the unknown ones:
+    checking (and reporting) each of tens of thousands of keys would only cost time and bytes."""
+    if not isinstance(payload, dict) or len(payload) <= len(schema.fields) + MAX_REPORTED_FIELDS:
+        return
+    known = {field.data_key or name for name, field in schema.fields.items()}
+    unknown = (key for key in payload if key not in known)
+    count = len(payload) - len(known & payload.keys())
+    raise ValidationFailed(
+        f"The request is not valid ({count} fields have errors; the first {MAX_REPORTED_FIELDS} are listed.)",
+        fields={str(key): ["Unknown field."] for key, _ in zip(unknown, range(MAX_REPORTED_FIELDS))})
+
+
 class RequestParser(FlaskParser):
     # Unknown query parameters are refused like unknown body fields: a typo (?per-page=) must not pass unnoticed.
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
@@ -84,6 +98,7 @@ class RequestParser(FlaskParser):
     def load_json(self, req, schema):
         payload = super().load_json(req, schema)
         if payload is not core.missing:
+            _refuse_floods_of_unknown_keys(payload, schema)
             _refuse_nul_characters(payload)
         return payload
 
