@@ -1,14 +1,14 @@
 """timebank: a city's volunteer time bank. ``create_app`` reads as the table of contents.
 
 Building blocks first (config, database, ledger, security, the pages' shared parts), then every feature's pages, API
-and commands from the lists below, then the API blueprint and the command line. A new feature adds its modules to
+blueprints and commands from the lists below, then the command line. A new feature adds its modules to
 these lists and nothing else.
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from timebank import api, cli, db, demo, health, ledger, security, web
+from timebank import api, cli, db, demo, health, ledger, request_limits, security, web
 from timebank import config as settings
 from timebank.api import meta as meta_api
 from timebank.audit import api as audit_api
@@ -29,8 +29,9 @@ from timebank.volunteers import views as volunteers_views
 # The pages of every feature, in the order they appear.
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
          audit_views.bp)
-# The modules whose views are routes of the API blueprint (``api.bp``): imported above, listed so none is forgotten.
-API_MODULES = (meta_api, auth_api, centers_api, service_types_api, volunteers_api, users_api, audit_api)
+# The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
+API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
+                  users_api.blp, audit_api.blp)
 # ``timebank …`` command groups of the features (the building blocks add their own in their ``init_app``).
 COMMANDS = (users_cli.users_cli, volunteers_cli.volunteers_cli, demo.demo_command)
 
@@ -42,10 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
     health.init_app(app)
     ledger.init_app(app)
     security.init_app(app)
+    request_limits.init_app(app)
     web.init_app(app)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
-    api.init_app(app)
+    api.init_app(app, API_BLUEPRINTS)
     for command in COMMANDS:
         app.cli.add_command(command)
     cli.init_app(app)

@@ -11,7 +11,7 @@ import math
 from marshmallow import Schema, fields, validate
 
 from timebank.ledger.rules import format_credits, parse_credits
-from timebank.paging import MAX_PAGE, MAX_PER_PAGE
+from timebank.paging import MAX_ID, MAX_PAGE, MAX_PER_PAGE
 
 
 class Credits(fields.Field):
@@ -39,6 +39,12 @@ class Credits(fields.Field):
             return parse_credits(value.strip() if isinstance(value, str) else value)
         except ValueError:
             raise self.make_error("invalid") from None
+
+
+def id_field(**kwargs):
+    """A database id given in a body or a query: bounded like every integer field (a BIGINT holds at most
+    ``MAX_ID``), so a huge number is a 422 and never reaches a query."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def text_field(max_length: int, **kwargs):

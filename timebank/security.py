@@ -13,6 +13,8 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from timebank.paging import MAX_ID
+
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
@@ -32,15 +34,24 @@ HEADERS = {
 
 HSTS = "max-age=31536000"
 
-MAX_ID = 2**63 - 1  # the largest BIGINT: no row has a bigger id
+def digits_up_to(bound: int) -> str:
+    """A regular expression for the decimal numbers from 0 to ``bound``: shorter ones, or as long and not larger."""
+    text = str(bound)
+    longest = [text] + [f"{text[:i]}[0-{int(text[i]) - 1}]\\d{{{len(text) - i - 1}}}"
+                        for i in range(len(text)) if text[i] != "0"]
+    return f"(?:\\d{{1,{len(text) - 1}}}|{'|'.join(longest)})" if len(text) > 1 else f"[0-{text}]"
 
 
 class DatabaseId(IntegerConverter):
     """``<int:…>`` in every URL: a number past the database's integer range matches no route (404), instead of
-    reaching a query and failing there with an overflow (500)."""
+    reaching a query and failing there with an overflow (500). The bound is in the pattern itself: Werkzeug picks a
+    rule by pattern and method before it converts, so a bound checked only in ``to_python`` would make
+    ``PATCH /centers/<too large>`` a 405 (the GET rule matched the pattern) instead of a 404."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
+        if not fixed_digits and not signed:
+            self.regex = digits_up_to(self.max)
 
 
 def init_app(app) -> None:

@@ -123,3 +123,27 @@ def test_an_unexpected_failure_is_500_in_the_same_shape_without_details(database
 def test_text_with_a_nul_character_is_refused_before_it_reaches_the_database(client, body, field):
     error = error_of(client.post("/api/v1/auth/tokens", json=body), 422)
     assert error["fields"] == {field: ["NUL characters are not allowed."]}
+
+
+def test_an_unknown_query_parameter_is_422_naming_it(app, client):
+    db = get_db(app)
+    token = mint_token(db, make_user(db, "admin"))
+    error = error_of(client.get("/api/v1/centers?per-page=5", headers=bearer(token)), 422)
+    assert error["fields"] == {"per-page": ["Unknown field."]}
+
+
+def test_a_query_of_the_wrong_type_is_422_in_the_same_shape(app, client):
+    db = get_db(app)
+    token = mint_token(db, make_user(db, "admin"))
+    error = error_of(client.get("/api/v1/centers?page=abc&per_page=0", headers=bearer(token)), 422)
+    assert set(error["fields"]) == {"page", "per_page"}
+
+
+def test_a_patch_without_a_body_changes_nothing_and_succeeds(app, client):
+    db = get_db(app)
+    token = mint_token(db, make_user(db, "admin"))
+    created = client.post("/api/v1/centers", json={"code": "JK01", "name": "京口区养老服务中心", "district": "京口区"},
+                          headers=bearer(token))
+    assert created.status_code == 201
+    response = client.patch(f"/api/v1/centers/{created.get_json()['id']}", headers=bearer(token))
+    assert response.status_code == 200 and response.get_json()["name"] == "京口区养老服务中心"

@@ -1,7 +1,10 @@
-"""No request the OpenAPI document allows makes the API fail with a server error (schemathesis, as an admin).
+"""No request makes the API fail with a server error, invalid requests are refused, and the answers are the ones the
+OpenAPI document promises (schemathesis, as an admin).
 
-Every operation of the document gets generated requests — including odd strings, huge numbers and empty bodies — so a
-new endpoint is fuzzed as soon as it is documented. Seeds are fixed (``derandomize``): a failure reproduces.
+Every operation of the document gets generated requests — valid ones and, in negative mode, ones the document says are
+invalid (wrong types, missing fields, numbers past their bound) — so a new endpoint is fuzzed as soon as it is
+documented. The stateful test chains calls along the links schemathesis infers (create a center, then read and change
+it). Seeds are fixed (``derandomize``): a failure reproduces.
 """
 from __future__ import annotations
 
@@ -10,10 +13,22 @@ import tempfile
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.auth_helpers import bearer, fast_hashing, make_app, make_user, mint_token
 from timebank.db import get_db
+
+CHECKS = [not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+SUPPRESSED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
+              HealthCheck.function_scoped_fixture]
 
 
 @pytest.fixture
@@ -32,13 +47,32 @@ def _document() -> dict:
 
 
 schema = schemathesis.openapi.from_dict(_document())
+# Positive and negative cases; the bearer token is ours (a fresh valid one per call), not generated.
+schema.config.generation.update(modes=list(GenerationMode), with_security_parameters=False)
+
+
+def _headers(app) -> dict:
+    # A fresh token each time: a case may sign out or change the password.
+    return bearer(mint_token(get_db(app), app.config["FUZZ_ADMIN"]))
 
 
 @schema.parametrize()
-@settings(max_examples=25, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
-def test_no_documented_request_is_a_server_error(case, fuzzed_app):
-    db = get_db(fuzzed_app)
-    token = mint_token(db, fuzzed_app.config["FUZZ_ADMIN"])  # fresh each time: a case may sign out or change password
-    case.call_and_validate(app=fuzzed_app, headers=bearer(token), checks=[not_a_server_error])
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
+def test_every_documented_operation_answers_as_documented(case, fuzzed_app):
+    case.call_and_validate(app=fuzzed_app, headers=_headers(fuzzed_app), checks=CHECKS)
+
+
+def test_call_sequences_answer_as_documented(fuzzed_app):
+    machine = schema.as_state_machine()
+    links = [name for name in vars(machine) if "___2" in name]  # inferred: an answer's ids feed the next call
+    assert any(name.startswith("POST_api_v1_centers___201") and "center_id" in name for name in links), links
+
+    class Workflow(machine):
+        def get_call_kwargs(self, case):
+            return {"app": fuzzed_app, "headers": _headers(fuzzed_app)}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(settings=settings(max_examples=40, stateful_step_count=6, derandomize=True, deadline=None,
+                                   suppress_health_check=SUPPRESSED))

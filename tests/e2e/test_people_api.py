@@ -233,8 +233,9 @@ def test_service_types_take_and_give_credits_as_decimal_strings(client, city, ma
     assert (made["name"], made["name_zh"], made["name_en"], made["credits_per_hour"]) == (
         "智能手机教学", "智能手机教学", "智能手机教学", "1.50")
     volunteer = api_headers(make_user("volunteer"))
-    assert [t["code"] for t in client.get(f"{API}/service-types", headers=volunteer).get_json()] == [
-        "smartphone-class"]
+    listed = client.get(f"{API}/service-types", headers=volunteer).get_json()
+    assert [t["code"] for t in listed["items"]] == ["smartphone-class"]  # a page, like every other list
+    assert (listed["total"], listed["page"], listed["pages"]) == (1, 1, 1)
     changed = client.patch(f"{API}/service-types/{made['id']}", json={"credits_per_hour": 2}, headers=city["admin"])
     assert changed.get_json()["credits_per_hour"] == "2.00"
 

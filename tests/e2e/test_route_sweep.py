@@ -132,7 +132,7 @@ def _page_paths(app) -> tuple[str | None, str | None]:
     login_manager = getattr(app, "login_manager", None)
     sign_in = (login_manager.login_view if login_manager else None) or endpoint("sign_in")
     change = next((e for e in sorted(app.view_functions)
-                   if e.endswith(".change_password") and not e.startswith("api.")), None)
+                   if e.endswith(".change_password") and not e.startswith("api")), None)
     with app.test_request_context():
         return (url_for(sign_in) if sign_in else None), (url_for(change) if change else None)
 
@@ -169,8 +169,8 @@ def test_an_id_past_the_database_range_is_not_found_on_any_route(app):
     admin = Caller("admin", make_user(db, "admin"))
     adapter = app.url_map.bind("localhost")
     problems, checked = [], 0
-    for rule in swept_rules(app):
-        huge = {name: 2**64 for name, c in rule._converters.items() if isinstance(c, IntegerConverter)}
+    for rule, too_large in ((rule, n) for rule in swept_rules(app) for n in (2**63, 2**64)):
+        huge = {name: too_large for name, c in rule._converters.items() if isinstance(c, IntegerConverter)}
         if not huge:
             continue
         values = {name: dummy_value(converter) for name, converter in rule._converters.items()} | huge
@@ -178,7 +178,7 @@ def test_an_id_past_the_database_range_is_not_found_on_any_route(app):
             path = adapter.build(rule.endpoint, values, method=method)
             response = _call(app, db, admin, method, path)
             checked += 1
-            if response.status_code not in (404, 405):  # 405: Werkzeug checks the method before the converter
+            if response.status_code != 404:  # never 405: the bound is in the URL pattern (timebank.security)
                 problems.append(f"{method} {path}: {response.status_code}")
     assert checked > 0
     assert problems == []

@@ -1,188 +1,136 @@
-"""The JSON API under ``/api/v1`` (SPEC §8): one blueprint, one authentication and authorization point, one error
-path, and an OpenAPI document generated from the marshmallow schemas that validate the requests.
+"""The JSON API under ``/api/v1`` (SPEC §8), on flask-smorest: each feature's ``api.py`` holds one ``ApiBlueprint``;
+``create_app`` lists them and ``init_app`` registers them. The OpenAPI document (``GET /api/v1/openapi.json``) is
+generated from the marshmallow schemas that validate the requests and dump the answers.
 
 How a feature adds an endpoint
 ==============================
 
-1. Put the feature's module in ``API_MODULES`` below (the ONE list; ``init_app`` imports it before the blueprint is
-   registered, so every route must be defined at import time).
-2. In that module (``timebank/<feature>/api.py``) define each view on ``timebank.api.bp``, declare who may call it
-   with ``@allow`` (a view without it is refused to everyone), load the body with ``load_body(Schema)``, call ONE
-   service with ``actor=current_principal()``, and dump with a schema. The docstring's YAML after ``---`` is the
-   view's OpenAPI operation (apispec's convention); it names schemas by their class name, which puts them into
-   ``components.schemas`` of the document::
+In ``timebank/<feature>/api.py``::
 
-       from timebank.api import bp, current_principal, load_body
-       from timebank.auth.access import allow
-       from timebank.db import get_db
-       from timebank.centers.services import create_center
-       from timebank.centers.schemas import CenterCreateSchema, CenterSchema
+    from timebank.api import ApiBlueprint, current_principal
+    from timebank.auth.access import allow
+    from timebank.centers import services
+    from timebank.centers.schemas import CenterCreateSchema, CenterSchema
+    from timebank.db import get_db
+
+    blp = ApiBlueprint("centers", __name__, description="Elderly-care centers")
 
 
-       @bp.post("/centers")
-       @allow("admin")
-       def create_center():
-           \"\"\"Open a center.
-           ---
-           post:
-             tags: [centers]
-             summary: Open a center
-             requestBody:
-               required: true
-               content:
-                 application/json:
-                   schema: CenterCreateSchema
-             responses:
-               201:
-                 description: the new center
-                 content:
-                   application/json:
-                     schema: CenterSchema
-           \"\"\"
-           data = load_body(CenterCreateSchema)
-           center = create_center(get_db(), actor=current_principal(), **data)
-           return CenterSchema().dump(center), 201
+    @blp.post("/centers")
+    @allow("admin")                        # who may call it; a view without @allow is refused to everyone
+    @blp.arguments(CenterCreateSchema)     # the JSON body, loaded (unknown fields refused) → ``data``
+    @blp.response(201, CenterSchema)       # what it answers, dumped with the schema
+    @blp.refuses(409, "already_exists: a center with this code exists")
+    def create_center(data):               # the function's name is the operationId
+        \"\"\"Open a center (and its issuance account)\"\"\"
+        return services.create_center(get_db(), actor=current_principal(), **data)
 
-   - Query strings: load with ``load_query(Schema)`` and document with
-     ``parameters: [{in: query, schema: CenterListQuerySchema}]`` (the plugin expands it into one parameter per field).
-   - Path parameters (``<int:center_id>``) are documented automatically from the URL rule; list them only to add a
-     description.
-   - The error responses are added automatically where they apply and need not be written: 401 and 403 on every
-     non-public view, 400 and 422 on every view with a ``requestBody``, 422 on every view with query parameters, 404
-     on every view with a path parameter; all use ``#/components/schemas/Error``. Document other refusals (409 ``insufficient_credits`` …) with
-     ``$ref: "#/components/responses/Conflict"`` or your own description.
-   - The security requirement (bearer token, or none for ``@allow(public=True)``) comes from the ``@allow`` policy.
-   - A schema that no view names (say, one nested only at runtime) can be listed with ``register_schema(Schema)``.
-   - A view whose docstring has no YAML still appears (so nothing is hidden) but is flagged ``x-undocumented`` and
-     ``tests/e2e/test_openapi.py`` fails until it is documented.
-3. ``tests/e2e/test_openapi.py`` validates the whole document as OpenAPI 3 and checks that every route is in it;
-   ``tests/e2e/test_route_sweep.py`` calls every route as every role — a new view is covered without new code.
+and add ``centers_api.blp`` to ``API_BLUEPRINTS`` in ``timebank/__init__.py``.
 
-Errors: raise a ``timebank.errors.DomainError`` (or let marshmallow's ``ValidationError`` escape from
-``load_body``); the handler answers SPEC §8's ``{"error": {"code", "message", "fields"}}`` with its status. Never build
-an error response by hand in a view.
+- Query strings: ``@blp.arguments(CenterListQuerySchema, location="query")``; a list answers a page schema
+  (``PageSchema`` subclass with ``items``), never a bare array.
+- A PATCH whose fields are all optional: ``@blp.arguments(CenterUpdateSchema, required=False)``.
+- Refusals every view of its kind can answer are documented for you (401/403 unless public, 404 with a path
+  parameter, 400/413/422 with a body, 422 with a query); the rest with ``@blp.refuses(status, "code: when")``.
+- A body larger than 1 MiB is refused with 413; an upload that needs more says so with
+  ``@accepts_body_up_to(bytes)`` from ``timebank.request_limits``.
+- Errors: raise a ``timebank.errors.DomainError``; never build an error response in a view.
+- ``tests/e2e/test_openapi.py`` checks the document, ``tests/e2e/test_route_sweep.py`` calls every route as every
+  role, ``tests/e2e/test_openapi_fuzz.py`` fuzzes it, ``tests/e2e/test_openapi_client.py`` drives a generated client.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
-from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest
+from importlib import metadata
 
-from timebank.auth.access import Principal, Unauthorized, check, policy_of
+from flask import request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException
 
-API_PREFIX = "/api/v1"
+from timebank.api import errors
+from timebank.api.blueprint import (
+    API_PREFIX,
+    STANDARD_RESPONSES,
+    ApiBlueprint,
+    current_principal,
+    no_content,
+    optional_principal,
+)
+from timebank.api.errors import ErrorSchema
 
-bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+__all__ = ["API_PREFIX", "ApiBlueprint", "TimebankApi", "current_principal", "document", "init_app", "no_content",
+           "optional_principal"]
 
-from timebank.api import errors  # noqa: E402  (needs bp)
-
-errors.install(bp)
-
-
-def current_principal() -> Principal:
-    """Who is calling (authenticated by a bearer token). Raises ``Unauthorized`` when nobody is signed in."""
-    principal = g.get("api_principal")
-    if principal is None:
-        raise Unauthorized()
-    return principal
-
-
-def optional_principal() -> Principal | None:
-    """Who is calling, or ``None`` for an anonymous caller of a public view."""
-    return g.get("api_principal")
+OPENAPI_VERSION = "3.0.3"
 
 
-def load_body(schema: type[Schema] | Schema, **kwargs) -> dict:
-    """The JSON body loaded with ``schema`` (unknown fields refused); a ``ValidationError`` becomes a 422."""
-    instance = schema(**kwargs) if isinstance(schema, type) else schema
-    payload = request.get_json(force=True, silent=True)
-    if payload is None:
-        if request.get_data(cache=True).strip():
-            raise BadRequest("the body is not valid JSON")
-        payload = {}  # no body at all: every required field is reported missing (422)
-    _refuse_nul_characters(payload)
-    return instance.load(payload)
+class TimebankApi(Api):
+    """flask-smorest's ``Api`` with our error schema, and no app-wide error handler: each ``ApiBlueprint`` answers
+    its own errors, and the pages keep theirs."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None  # every refusal is documented by its status instead
+
+    def _register_error_handlers(self):
+        pass
+
+    def _register_responses(self):
+        super()._register_responses()
+        for name, description in STANDARD_RESPONSES.values():
+            response = {"description": description, "schema": ErrorSchema}
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(name, response, lazy=True)
+
+    def register_blueprint(self, blp: ApiBlueprint, **options):
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
+        if blp.description and blp.tag not in {t["name"] for t in self.spec.options.get("tags", [])}:
+            self.spec.tag({"name": blp.tag, "description": blp.description})
 
 
-def load_query(schema: type[Schema] | Schema, **kwargs) -> dict:
-    """The query string loaded with ``schema``; a ``ValidationError`` becomes a 422."""
-    instance = schema(**kwargs) if isinstance(schema, type) else schema
-    query = _query_dict(instance)
-    _refuse_nul_characters(query)
-    return instance.load(query)
+def init_app(app, blueprints) -> TimebankApi:
+    """Register ``blueprints`` (every feature's ``ApiBlueprint``) and the document built from them."""
+    api = TimebankApi(app, spec_kwargs={
+        "title": "timebank",
+        "version": _version(),
+        "openapi_version": OPENAPI_VERSION,
+        "info": {"description": "A city's volunteer time bank: centers, volunteers, hours, credits, goods, receipts. "
+                                "Sign in with POST /api/v1/auth/tokens, then send `Authorization: Bearer <token>`. "
+                                "Every error is {\"error\": {\"code\", \"message\", \"fields\"}}."},
+    })
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    # First of the app's before_request functions: nothing else should see a request that matched no route.
+    app.before_request_funcs.setdefault(None, []).insert(0, _answer_routing_errors_as_json)
+    app.extensions["timebank.api"] = api
+    return api
 
 
-def register_schema(schema: type[Schema]) -> type[Schema]:
-    """List ``schema`` in the OpenAPI document even if no view's docstring names it. Usable as a class decorator."""
-    from timebank.api import openapi
-
-    openapi.EXTRA_SCHEMAS.append(schema)
-    return schema
-
-
-def _refuse_nul_characters(payload) -> None:
-    """No text with a NUL character gets in: PostgreSQL cannot store one, and no person types one."""
-    def has_nul(value) -> bool:
-        if isinstance(value, str):
-            return "\x00" in value
-        if isinstance(value, dict):
-            return any(has_nul(k) or has_nul(v) for k, v in value.items())
-        if isinstance(value, list):
-            return any(has_nul(v) for v in value)
-        return False
-
-    if isinstance(payload, dict):
-        bad = {str(key): ["NUL characters are not allowed."] for key, value in payload.items()
-               if has_nul(key) or has_nul(value)}
-    else:
-        bad = {"_schema": ["NUL characters are not allowed."]} if has_nul(payload) else {}
-    if bad:
-        raise ValidationError(bad)
+def document(app) -> dict:
+    """The OpenAPI document of ``app`` (built once: routes do not change after start)."""
+    cached = app.extensions.get("timebank.openapi")
+    if cached is None:
+        cached = app.extensions["timebank.openapi"] = app.extensions["timebank.api"].spec.to_dict()
+    return cached
 
 
-def _query_dict(schema: Schema) -> dict:
-    """Query arguments as a dict: a field declared as a List takes every value, other fields take the last one."""
-    from marshmallow import fields
-
-    result = {}
-    for key in request.args:
-        field = schema.fields.get(key) or next(
-            (f for f in schema.fields.values() if f.data_key == key), None
-        )
-        values = request.args.getlist(key)
-        result[key] = values if isinstance(field, fields.List) else values[-1]
-    return result
+def _is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-@bp.before_request
-def _authenticate_and_authorize():
-    """The one place the API decides who is calling and whether the view's ``@allow`` policy lets them in."""
-    g.api_principal = _principal_from_bearer()
-    view = current_app.view_functions.get(request.endpoint)
-    check(policy_of(view), g.api_principal)
+def _answer_routing_errors_as_json():
+    # An unknown URL or method under /api/v1 matches no view, so no blueprint handler sees it; answer it here,
+    # before Flask raises it, so the API's shape does not depend on whichever 404 page the app has.
+    error = request.routing_exception
+    if isinstance(error, HTTPException) and (error.code or 0) >= 400 and _is_api_path(request.path):
+        return errors.handle_http_error(error)
+    return None
 
 
-@bp.after_request
-def _not_for_caches(response):
-    # API answers carry tokens and personal data: no shared or browser cache may keep them.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def _principal_from_bearer() -> Principal | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    from timebank.auth import services
-    from timebank.db import get_db
-
-    return services.principal_for_token(get_db(), token)
-
-
-def init_app(app) -> None:
-    """Install the error path and register ``bp``: every feature's API module has added its routes by now
-    (``create_app``'s module imports them first)."""
-    errors.init_app(app)
-    app.register_blueprint(bp)
+def _version() -> str:
+    try:
+        return metadata.version("timebank")
+    except metadata.PackageNotFoundError:
+        return "0"

@@ -1,11 +1,19 @@
-"""The API's one error path: every refusal leaves as SPEC §8's ``{"error": {"code", "message", "fields"}}``."""
+"""The API's one error path: every refusal leaves as SPEC §8's ``{"error": {"code", "message", "fields"}}``.
+
+``install(blueprint)`` attaches the handlers to an API blueprint: domain errors keep their code and status,
+marshmallow's ``ValidationError`` (the request parser raises one for every bad body or query) is a 422, and every
+Werkzeug HTTP error (404, 405, 413 …) gets a stable code. The list of field errors is capped, so a body with half a
+million unknown keys gets a short answer.
+"""
 from __future__ import annotations
 
-from flask import jsonify, request
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import has_request_context, jsonify, request
+from marshmallow import Schema, ValidationError, fields
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 
 from timebank.errors import DomainError
+
+MAX_REPORTED_FIELDS = 20  # a body with more bad fields than this gets the first ones and a count
 
 # Werkzeug's HTTP errors, by status, as stable codes. A status not listed gets its name in snake_case.
 HTTP_CODES = {
@@ -23,22 +31,56 @@ HTTP_CODES = {
 }
 
 HTTP_MESSAGES = {
+    400: "The request could not be read.",
     401: "Sign in first.",
     403: "Your role may not do this.",
     404: "There is nothing at this address.",
     405: "This address does not accept that method.",
+    413: "The request body is too large.",
     500: "Something went wrong on the server.",
 }
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+class BadRequestBody(DomainError):
+    """The body is not valid JSON."""
+
+    code = "bad_request"
+    status = 400
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "stable, machine-readable: not_found, …"})
+    message = fields.String(required=True, metadata={"description": "for people"})
+    field_errors = fields.Dict(  # "fields" on the wire; the attribute name would shadow Schema.fields
+        data_key="fields", keys=fields.String(), required=True,
+        metadata={"description": "per input field, what is wrong with it (validation_error): a list of messages, "
+                                 "or for a nested field an object of the same shape"},
+    )
+
+
+class ErrorSchema(Schema):
+    """SPEC §8: every error the API answers."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+def error_response(status: int, code: str, message: str, field_errors: dict | None = None,
+                   headers: dict | None = None):
+    field_errors, message = _capped(field_errors or {}, message)
+    response = jsonify({"error": {"code": code, "message": message, "fields": field_errors}})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="timebank"'
     return response
+
+
+def _capped(field_errors: dict, message: str) -> tuple[dict, str]:
+    if len(field_errors) <= MAX_REPORTED_FIELDS:
+        return field_errors, message
+    first = dict(list(field_errors.items())[:MAX_REPORTED_FIELDS])
+    return first, f"{message} ({len(field_errors)} fields have errors; the first {MAX_REPORTED_FIELDS} are listed.)"
 
 
 def handle_domain_error(error: DomainError):
@@ -58,6 +100,8 @@ def handle_http_error(error: HTTPException):
     status = error.code or 500
     code = HTTP_CODES.get(status) or error.name.lower().replace(" ", "_").replace("'", "")
     message = HTTP_MESSAGES.get(status) or error.description or error.name
+    if isinstance(error, RequestEntityTooLarge) and has_request_context() and request.max_content_length:
+        message = f"The request body is too large: at most {request.max_content_length} bytes."
     headers = {}
     for name, value in error.get_headers():
         if name.lower() in ("allow", "retry-after"):
@@ -65,29 +109,11 @@ def handle_http_error(error: HTTPException):
     return error_response(status, code, message, headers=headers)
 
 
-def _is_api_path(path: str) -> bool:
-    from timebank.api import API_PREFIX
-
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
-
-
-def _answer_routing_errors_as_json():
-    # An unknown URL or method under /api/v1 matches no view, so no blueprint handler sees it; answer it here,
-    # before Flask raises it, so the API's shape does not depend on whichever 404 page the app has.
-    error = request.routing_exception
-    if isinstance(error, HTTPException) and (error.code or 0) >= 400 and _is_api_path(request.path):
-        return handle_http_error(error)
-    return None
-
-
-def install(bp) -> None:
-    """Attach the handlers to the API blueprint (once, at import: a registered blueprint takes no more setup)."""
-    bp.register_error_handler(DomainError, handle_domain_error)
-    bp.register_error_handler(ValidationError, handle_validation_error)
-    bp.register_error_handler(HTTPException, handle_http_error)
-    bp.register_error_handler(InternalServerError, handle_http_error)
-
-
-def init_app(app) -> None:
-    # First of the app's before_request functions: nothing else should see a request that matched no route.
-    app.before_request_funcs.setdefault(None, []).insert(0, _answer_routing_errors_as_json)
+def install(blueprint) -> None:
+    """Attach the handlers to an API blueprint. Every HTTP status is registered by its code as well: the app's own
+    handlers for a code (the pages' 404 and 413 pages) would otherwise win over a blueprint's class handler."""
+    blueprint.register_error_handler(DomainError, handle_domain_error)
+    blueprint.register_error_handler(ValidationError, handle_validation_error)
+    blueprint.register_error_handler(HTTPException, handle_http_error)
+    for status in default_exceptions:
+        blueprint.register_error_handler(status, handle_http_error)

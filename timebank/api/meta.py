@@ -3,24 +3,15 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from timebank.api import bp, openapi
+from timebank.api import ApiBlueprint, document
 from timebank.auth.access import allow
 
+blp = ApiBlueprint("meta", __name__, description="The API describing itself")
 
-@bp.get("/openapi.json")
+
+@blp.get("/openapi.json")
 @allow(public=True)
-def openapi_document():
-    """The OpenAPI document of this API.
-    ---
-    get:
-      tags: [meta]
-      summary: The OpenAPI 3 document of this API, generated from the schemas that validate its requests
-      responses:
-        200:
-          description: an OpenAPI 3 document
-          content:
-            application/json:
-              schema:
-                type: object
-    """
-    return jsonify(openapi.document(current_app._get_current_object()))
+@blp.response(200, {"type": "object"}, description="an OpenAPI 3 document")
+def get_openapi_document():
+    """The OpenAPI 3 document of this API, generated from the schemas that validate its requests"""
+    return jsonify(document(current_app))

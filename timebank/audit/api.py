@@ -1,30 +1,19 @@
 """``GET /api/v1/audit``: the audit log, for admins."""
 from __future__ import annotations
 
-from timebank.api import bp, current_principal, load_query
+from timebank.api import ApiBlueprint, current_principal
 from timebank.audit import services
 from timebank.audit.schemas import AuditListQuerySchema, AuditPageSchema
 from timebank.auth.access import allow
 from timebank.db import get_db
 
+blp = ApiBlueprint("audit", __name__, description="Who did what to which object")
 
-@bp.get("/audit")
+
+@blp.get("/audit")
 @allow("admin")
-def list_audit_entries():
-    """The audit log.
-    ---
-    get:
-      tags: [audit]
-      summary: Who did what to which object, newest first, filtered
-      parameters:
-        - in: query
-          schema: AuditListQuerySchema
-      responses:
-        200:
-          description: one page of audit entries
-          content:
-            application/json:
-              schema: AuditPageSchema
-    """
-    query = load_query(AuditListQuerySchema)
-    return AuditPageSchema().dump(services.list_entries(get_db(), actor=current_principal(), **query))
+@blp.arguments(AuditListQuerySchema, location="query")
+@blp.response(200, AuditPageSchema, description="one page of audit entries")
+def list_audit_entries(query):
+    """Who did what to which object, newest first, filtered"""
+    return services.list_entries(get_db(), actor=current_principal(), **query)

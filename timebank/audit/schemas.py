@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from timebank.paging import MAX_ID, MAX_PAGE, MAX_PER_PAGE
+from timebank.paging import MAX_PAGE, MAX_PER_PAGE
+from timebank.schemas import id_field
 
 
 class AuditEntrySchema(Schema):
@@ -21,8 +22,8 @@ class AuditEntrySchema(Schema):
 
 class AuditListQuerySchema(Schema):
     action = fields.String(validate=validate.Length(max=60))
-    actor_user_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    center_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    actor_user_id = id_field()
+    center_id = id_field()
     object_type = fields.String(validate=validate.Length(max=40))
     object_id = fields.String(validate=validate.Length(max=80))
     since = fields.AwareDateTime(format="iso", metadata={"description": "ISO 8601 with offset, inclusive"})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
 
-from timebank.schemas import Credits, text_field
+from timebank.schemas import Credits, PageSchema, PagingQuerySchema, text_field
 
 
 class ServiceTypeSchema(Schema):
@@ -43,5 +43,9 @@ class ServiceTypeUpdateSchema(Schema):
     active = fields.Boolean()
 
 
-class ServiceTypeListQuerySchema(Schema):
+class ServiceTypeListQuerySchema(PagingQuerySchema):
     active = fields.Boolean()
+
+
+class ServiceTypePageSchema(PageSchema):
+    items = fields.List(fields.Nested(ServiceTypeSchema), required=True)

@@ -14,6 +14,7 @@ from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, field_error
 from timebank.ledger.rules import format_credits
+from timebank.paging import Page, paginate
 from timebank.service_types.models import ServiceType
 from timebank.service_types.rules import normalize_service_type_code
 from timebank.text import one_line
@@ -67,6 +68,15 @@ def list_service_types(db: Database, *, actor: Principal, active: bool | None = 
     if active is not None:
         query = query.where(S.c.active.is_(active))
     return db.transaction(lambda s: [_view(row) for row in s.execute(query)], readonly=True)
+
+
+def page_of_service_types(db: Database, *, actor: Principal, active: bool | None = None, page: int = 1,
+                          per_page: int = 20) -> Page[ServiceTypeView]:
+    """One page of the service types, by code (the API's list, shaped like every other list)."""
+    query = select(S).order_by(S.c.code)
+    if active is not None:
+        query = query.where(S.c.active.is_(active))
+    return db.transaction(lambda s: paginate(s, query, page=page, per_page=per_page, to_item=_view), readonly=True)
 
 
 def get_service_type(db: Database, *, actor: Principal, service_type_id: int) -> ServiceTypeView:

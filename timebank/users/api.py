@@ -1,7 +1,7 @@
-"""``/api/v1`` for users (SPEC §8). Each view: load, one service, dump."""
+"""``/api/v1/users`` (SPEC §8). Each view: load, one service, dump."""
 from __future__ import annotations
 
-from timebank.api import bp, current_principal, load_body, load_query
+from timebank.api import ApiBlueprint, current_principal
 from timebank.auth.access import ROLES, allow
 from timebank.db import get_db
 from timebank.users import services
@@ -14,114 +14,49 @@ from timebank.users.schemas import (
     UserUpdateSchema,
 )
 
+blp = ApiBlueprint("users", __name__, description="Who may sign in, with which role")
 
-@bp.post("/users")
+
+@blp.post("/users")
 @allow("admin")
-def create_user():
-    """Create a user.
-    ---
-    post:
-      tags: [users]
-      summary: Create a user of any role; without a password a one-time password is generated and returned once
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: UserCreateSchema
-      responses:
-        201:
-          description: the new user (with one_time_password when it was generated)
-          content:
-            application/json:
-              schema: NewUserSchema
-        409:
-          description: the username is taken (already_exists)
-    """
-    data = load_body(UserCreateSchema)
-    return NewUserSchema().dump(services.create_user(get_db(), actor=current_principal(), **data)), 201
+@blp.arguments(UserCreateSchema)
+@blp.response(201, NewUserSchema, description="the new user (with one_time_password when it was generated)")
+@blp.refuses(409, "already_exists: the username is taken")
+def create_user(data):
+    """Create a user of any role; without a password a one-time password is generated and returned once"""
+    return services.create_user(get_db(), actor=current_principal(), **data)
 
 
-@bp.get("/users")
+@blp.get("/users")
 @allow("admin")
-def list_users():
-    """The users.
-    ---
-    get:
-      tags: [users]
-      summary: The users, by username
-      parameters:
-        - in: query
-          schema: UserListQuerySchema
-      responses:
-        200:
-          description: one page of users
-          content:
-            application/json:
-              schema: UserPageSchema
-    """
-    query = load_query(UserListQuerySchema)
-    return UserPageSchema().dump(services.list_users(get_db(), actor=current_principal(), **query))
+@blp.arguments(UserListQuerySchema, location="query")
+@blp.response(200, UserPageSchema, description="one page of users")
+def list_users(query):
+    """The users, by username"""
+    return services.list_users(get_db(), actor=current_principal(), **query)
 
 
-@bp.get("/users/<int:user_id>")
+@blp.get("/users/<int:user_id>")
 @allow(*ROLES)
+@blp.response(200, UserSchema, description="the user")
 def get_user(user_id: int):
-    """One user.
-    ---
-    get:
-      tags: [users]
-      summary: One user (an admin may read anyone; others only themselves)
-      responses:
-        200:
-          description: the user
-          content:
-            application/json:
-              schema: UserSchema
-    """
-    return UserSchema().dump(services.get_user(get_db(), actor=current_principal(), user_id=user_id))
+    """One user (an admin may read anyone; others only themselves)"""
+    return services.get_user(get_db(), actor=current_principal(), user_id=user_id)
 
 
-@bp.patch("/users/<int:user_id>")
+@blp.patch("/users/<int:user_id>")
 @allow("admin")
-def update_user(user_id: int):
-    """Change or (de)activate a user.
-    ---
-    patch:
-      tags: [users]
-      summary: Change a user's role, centers or name, or deactivate them (ends their sessions and tokens)
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: UserUpdateSchema
-      responses:
-        200:
-          description: the user as they are now
-          content:
-            application/json:
-              schema: UserSchema
-        409:
-          description: the last active admin cannot be deactivated or demoted (last_admin)
-    """
-    data = load_body(UserUpdateSchema)
-    return UserSchema().dump(services.update_user(get_db(), actor=current_principal(), user_id=user_id, **data))
+@blp.arguments(UserUpdateSchema, required=False)
+@blp.response(200, UserSchema, description="the user as they are now")
+@blp.refuses(409, "last_admin: the last active admin cannot be deactivated or demoted")
+def update_user(data, user_id: int):
+    """Change a user's role, centers or name, or deactivate them (ends their sessions and tokens)"""
+    return services.update_user(get_db(), actor=current_principal(), user_id=user_id, **data)
 
 
-@bp.post("/users/<int:user_id>/reset-password")
+@blp.post("/users/<int:user_id>/reset-password")
 @allow("admin")
+@blp.response(200, NewUserSchema, description="the user, with one_time_password")
 def reset_password(user_id: int):
-    """Give a user a new one-time password.
-    ---
-    post:
-      tags: [users]
-      summary: Give a user a new one-time password (returned once), ending all their sessions and tokens
-      responses:
-        200:
-          description: the user, with one_time_password
-          content:
-            application/json:
-              schema: NewUserSchema
-    """
-    return NewUserSchema().dump(services.reset_password(get_db(), actor=current_principal(), user_id=user_id))
-
-
+    """Give a user a new one-time password (returned once), ending all their sessions and tokens"""
+    return services.reset_password(get_db(), actor=current_principal(), user_id=user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, post_dump, post_load, validate
 
 from timebank.auth.access import ROLES
-from timebank.schemas import PageSchema, PagingQuerySchema, text_field
+from timebank.schemas import PageSchema, PagingQuerySchema, id_field, text_field
 
 
 class UserSchema(Schema):
@@ -44,7 +44,7 @@ class UserCreateSchema(Schema):
                            metadata={"description": "staff: the code of their center"})
     supervised_centers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list,
                                      metadata={"description": "supervisor: the codes of the centers they review"})
-    volunteer_id = fields.Integer(allow_none=True, metadata={"description": "volunteer: their volunteer profile"})
+    volunteer_id = id_field(allow_none=True, metadata={"description": "volunteer: their volunteer profile"})
     display_name = fields.String(load_default="", validate=validate.Length(max=60))
     must_change_password = fields.Boolean(load_default=True,
                                           metadata={"description": "make the user choose a new password when they "
@@ -61,7 +61,7 @@ class UserUpdateSchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     center = fields.String(allow_none=True, validate=validate.Length(max=32))
     supervised_centers = fields.List(fields.String(validate=validate.Length(max=32)))
-    volunteer_id = fields.Integer(allow_none=True)
+    volunteer_id = id_field(allow_none=True)
     active = fields.Boolean(metadata={"description": "false ends all the user's sessions and tokens"})
     locale = fields.String(allow_none=True, validate=validate.OneOf(("zh", "en")))
 

@@ -13,6 +13,7 @@ from timebank.centers.views import center_choices
 from timebank.db import get_db
 from timebank.users.services import volunteer_login
 from timebank.errors import DomainError
+from timebank.request_limits import MAX_UPLOAD_BODY, accepts_body_up_to
 from timebank.volunteers import services
 from timebank.volunteers import csv_import
 from timebank.volunteers.api import template_response
@@ -82,6 +83,7 @@ add_active_toggle(
 
 @bp.route("/import", methods=["GET", "POST"])
 @allow("admin", "staff")
+@accepts_body_up_to(MAX_UPLOAD_BODY)
 def import_csv():
     """Step 1: upload a file and see the dry-run report. Step 2: confirm, and the same file is imported at once.
 

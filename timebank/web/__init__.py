@@ -6,7 +6,7 @@ beside this module.
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, render_template, request
 
 from timebank.web import access, i18n, layout, session
 
@@ -22,3 +22,11 @@ def init_app(app) -> None:
     app.register_blueprint(session.bp)
     # An address that matches no route outside the API gets the site's own "not found" page.
     app.register_error_handler(404, access.page_not_found)
+    # A body over the request limit (timebank.request_limits): a page that says so, not Werkzeug's English one.
+    app.register_error_handler(413, _too_large)
+
+
+def _too_large(_error):
+    limit = request.max_content_length or 0
+    size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
+    return render_template("errors/too_large.html", limit=size), 413
