@@ -9,7 +9,9 @@ import time
 
 import pytest
 
+from tests.auth_helpers import mint_session_key
 from timebank.api.errors import MAX_REPORTED_FIELDS
+from timebank.db import get_db
 from timebank.api.parsing import MAX_JSON_DEPTH
 from timebank.paging import MAX_ID
 from timebank.request_limits import DEFAULT_MAX_BODY, MAX_UPLOAD_BODY
@@ -156,7 +158,7 @@ def test_query_integers_past_their_bound_are_422(client, admin, query):
 def test_the_user_form_refuses_a_huge_volunteer_id_without_a_server_error(app, client, make_user):
     admin = make_user("admin")
     with client.session_transaction() as session:
-        session["_user_id"] = f"{admin.user_id}:0"
+        session["_user_id"] = mint_session_key(get_db(app), admin)
         session["_fresh"] = True
     app.config["WTF_CSRF_ENABLED"] = False
     response = client.post("/users/new", data={"username": "v-huge", "role": "volunteer",

@@ -151,10 +151,11 @@ def test_the_page_caps_an_upload_like_the_api(site):
     client, person = staff_client(app, db, jk)
     big = b"name,phone,center\n" + b"x" * MAX_IMPORT_BYTES
     page = upload(client, big)
-    assert page.status_code == 422 and "文件太大：最大 5 MB" in page.get_data(as_text=True)
+    assert page.status_code == 413 and "文件太大：最大 5 MB" in page.get_data(as_text=True)
     api = client.post(f"{API}/volunteers/import?dry_run=true", data=big, content_type="text/csv",
                       headers=bearer(mint_token(db, person)))
-    assert api.status_code == 422 and list(api.get_json()["error"]["fields"]) == ["file"]
+    assert api.status_code == 413 and list(api.get_json()["error"]["fields"]) == ["file"]
+    assert api.get_json()["error"]["code"] == "payload_too_large"
 
 
 def test_errors_name_the_column_as_the_instructions_do(site):

@@ -81,8 +81,16 @@ class Sheet:
     broken: tuple[int, str] | None = None
 
 
+class FileTooLarge(ValidationFailed):
+    """The file is larger than the import takes: the same 413 as any body over its limit, naming the file."""
+
+    code = "payload_too_large"
+    status = 413
+
+
 def too_large() -> ValidationFailed:
-    return refuse(FILE_TOO_LARGE, megabytes=MAX_IMPORT_BYTES // (1024 * 1024))
+    message = say(FILE_TOO_LARGE, megabytes=MAX_IMPORT_BYTES // (1024 * 1024))
+    return FileTooLarge(message, fields={"file": [message]})
 
 
 def check_size(data: bytes) -> None:
