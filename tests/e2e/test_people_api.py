@@ -110,7 +110,7 @@ def test_staff_cannot_register_a_volunteer_in_another_center(client, city):
     error = error_of(client.post(f"{API}/volunteers", json={"name": "李四", "phone": "13805291235",
                                                             "home_center": "RZ01"}, headers=city["staff_jk"]),
                      422, "validation_error")
-    assert error["fields"] == {"home_center": ["no center with code RZ01"]}
+    assert error["fields"] == {"home_center": ["没有代码为 RZ01 的中心。"]}  # Chinese unless asked otherwise
 
 
 def test_bad_phone_and_name_are_reported_per_field(client, city):
@@ -211,7 +211,7 @@ def test_an_uploaded_file_imports_once_and_again_adds_nothing(client, city):
 def test_staff_import_only_into_their_center_and_supervisors_not_at_all(client, city):
     response = client.post(f"{API}/volunteers/import?dry_run=1", data=CSV, content_type="text/csv",
                            headers=city["staff_jk"])
-    assert [(e["line"], e["reason"]) for e in response.get_json()["errors"]] == [(4, "unknown center code RZ01")]
+    assert [(e["line"], e["reason"]) for e in response.get_json()["errors"]] == [(4, "没有代码为 RZ01 的中心。")]
     error_of(client.post(f"{API}/volunteers/import?dry_run=1", data=CSV, content_type="text/csv",
                          headers=city["supervisor_rz"]), 403, "forbidden")
 

@@ -111,7 +111,7 @@ def test_a_deactivated_center_takes_no_new_volunteers(db, two_centers):
     assert [c.code for c in list_centers(db, actor=ADMIN, active=True).items] == ["RZ01"]
     with pytest.raises(ValidationFailed) as refused:
         register(db, "王秀英", "13805291234", "JK01")
-    assert refused.value.fields == {"home_center": ["center JK01 is inactive"]}
+    assert refused.value.fields == {"home_center": ["Center JK01 is deactivated."]}
 
 
 # --------------------------------------------------------------------------------------------------------- volunteers
@@ -145,7 +145,7 @@ def test_staff_register_volunteers_in_their_own_center_only(db, two_centers):
     assert register(db, "王秀英", "13805291234", "JK01", actor=staff_at(jk.id)).home_center == "JK01"
     with pytest.raises(ValidationFailed) as refused:
         register(db, "李四", "13805291235", "RZ01", actor=staff_at(jk.id))
-    assert refused.value.fields == {"home_center": ["no center with code RZ01"]}  # as if it did not exist
+    assert refused.value.fields == {"home_center": ["There is no center with code RZ01."]}  # as if it did not exist
     for role in (supervisor_of(jk.id), volunteer_as(1)):
         with pytest.raises(Forbidden):
             register(db, "赵五", "13805291236", "JK01", actor=role)

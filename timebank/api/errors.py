@@ -1,11 +1,16 @@
-"""The API's one error path: every refusal leaves as SPEC §8's ``{"error": {"code", "message", "fields"}}``."""
+"""The API's one error path: every refusal leaves as SPEC §8's ``{"error": {"code", "message", "fields"}}``.
+
+The ``message`` and the field messages are rendered in the caller's language (``Accept-Language``; Chinese when it
+names no language of ours, see ``timebank.web.i18n.accepted_language``); the ``code`` is the same in every language.
+"""
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from timebank.errors import DomainError
+from timebank.errors import DomainError, ValidationFailed, render, render_message
 
 # Werkzeug's HTTP errors, by status, as stable codes. A status not listed gets its name in snake_case.
 HTTP_CODES = {
@@ -23,16 +28,28 @@ HTTP_CODES = {
 }
 
 HTTP_MESSAGES = {
-    401: "Sign in first.",
-    403: "Your role may not do this.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    500: "Something went wrong on the server.",
+    400: _l("The request could not be read."),
+    401: _l("Please sign in first."),
+    403: _l("Your role may not do this."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not accept that method."),
+    409: _l("The request conflicts with the current state."),
+    413: _l("The request is too large."),
+    415: _l("This type of content is not accepted here."),
+    422: _l("The request is not valid."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong on the server."),
 }
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+def translate(message, params: dict | None = None) -> str:
+    """A message (a lazy string, or a plain one shown as it is) in the language of this request."""
+    return render_message(message, params)
+
+
+def error_response(status: int, code: str, message, fields: dict | None = None, headers: dict | None = None):
+    """SPEC §8's error body; ``message`` and ``fields`` may hold lazy strings, rendered here in the caller's language."""
+    response = jsonify({"error": {"code": code, "message": translate(message), "fields": render(fields or {})}})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -46,18 +63,18 @@ def handle_domain_error(error: DomainError):
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(int(retry_after))
-    return error_response(error.status, error.code, error.message, error.fields, headers)
+    return error_response(error.status, error.code, error.text(), error.fields, headers)
 
 
 def handle_validation_error(error: ValidationError):
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    return error_response(422, "validation_error", "The request is not valid.", messages)
+    return error_response(422, ValidationFailed.code, ValidationFailed.message, messages)
 
 
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     code = HTTP_CODES.get(status) or error.name.lower().replace(" ", "_").replace("'", "")
-    message = HTTP_MESSAGES.get(status) or error.description or error.name
+    message = HTTP_MESSAGES.get(status) or error.name
     headers = {}
     for name, value in error.get_headers():
         if name.lower() in ("allow", "retry-after"):

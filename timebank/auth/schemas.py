@@ -1,9 +1,10 @@
 """What crosses the HTTP boundary for signing in and passwords (the API and the pages load with these)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from timebank.auth.passwords import MAX_LENGTH
+from timebank.schemas import Schema
 
 
 class TokenRequestSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from timebank.api import bp, current_principal, load_body, load_query
 from timebank.auth.access import allow
 from timebank.centers import services
+from timebank.centers.permissions import CHANGE_CENTER, CREATE_CENTER, READ_CENTERS
 from timebank.centers.schemas import (
     CenterCreateSchema,
     CenterListQuerySchema,
@@ -15,7 +16,7 @@ from timebank.db import get_db
 
 
 @bp.post("/centers")
-@allow("admin")
+@allow(CREATE_CENTER)
 def create_center():
     """Open a center.
     ---
@@ -41,7 +42,7 @@ def create_center():
 
 
 @bp.get("/centers")
-@allow("admin", "staff", "supervisor")
+@allow(READ_CENTERS)
 def list_centers():
     """The centers the caller works for.
     ---
@@ -63,7 +64,7 @@ def list_centers():
 
 
 @bp.get("/centers/<int:center_id>")
-@allow("admin", "staff", "supervisor")
+@allow(READ_CENTERS)
 def get_center(center_id: int):
     """One center.
     ---
@@ -81,7 +82,7 @@ def get_center(center_id: int):
 
 
 @bp.patch("/centers/<int:center_id>")
-@allow("admin")
+@allow(CHANGE_CENTER)
 def update_center(center_id: int):
     """Rename, move or (de)activate a center.
     ---

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from timebank.auth.access import allow
 from timebank.centers import services
+from timebank.centers.permissions import CHANGE_CENTER, CREATE_CENTER, MANAGE_CENTERS
 from timebank.centers.schemas import CenterCreateSchema, CenterListQuerySchema, CenterUpdateSchema
 from timebank.db import get_db
 from timebank.web.access import current_principal, page_blueprint, safe_next
@@ -15,7 +16,7 @@ bp = page_blueprint("centers", __name__, url_prefix="/centers", template_folder=
 
 
 @bp.get("/")
-@allow("admin")
+@allow(MANAGE_CENTERS)
 def index():
     args = query(CenterListQuerySchema())
     centers = services.list_centers(get_db(), actor=current_principal(), **args)
@@ -23,7 +24,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow("admin")
+@allow(CREATE_CENTER)
 def create():
     state = FormState()
     if request.method == "POST":
@@ -36,7 +37,7 @@ def create():
 
 
 @bp.route("/<int:center_id>/edit", methods=["GET", "POST"])
-@allow("admin")
+@allow(CHANGE_CENTER)
 def edit(center_id: int):
     db, actor = get_db(), current_principal()
     center = services.get_center(db, actor=actor, center_id=center_id)
@@ -51,7 +52,7 @@ def edit(center_id: int):
 
 
 @bp.post("/<int:center_id>/active")
-@allow("admin")
+@allow(CHANGE_CENTER)
 def set_active(center_id: int):
     state = FormState()
     center = load_and_call(CenterUpdateSchema(), lambda data: services.set_center_active(

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from timebank.api import bp, current_principal, load_body, load_query
-from timebank.auth.access import ROLES, allow
+from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.service_types import services
+from timebank.service_types.permissions import MANAGE_SERVICE_TYPES, READ_SERVICE_TYPES
 from timebank.service_types.schemas import (
     ServiceTypeCreateSchema,
     ServiceTypeListQuerySchema,
@@ -14,7 +15,7 @@ from timebank.service_types.schemas import (
 
 
 @bp.post("/service-types")
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 def create_service_type():
     """Add a service type.
     ---
@@ -40,7 +41,7 @@ def create_service_type():
 
 
 @bp.get("/service-types")
-@allow(*ROLES)
+@allow(READ_SERVICE_TYPES)
 def list_service_types():
     """The service types.
     ---
@@ -65,7 +66,7 @@ def list_service_types():
 
 
 @bp.patch("/service-types/<int:service_type_id>")
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 def update_service_type(service_type_id: int):
     """Change or (de)activate a service type.
     ---

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from timebank.api import bp, current_principal, load_body, load_query
-from timebank.auth.access import ROLES, allow
+from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.users import services
+from timebank.users.permissions import MANAGE_USERS, READ_USER
 from timebank.users.schemas import (
     NewUserSchema,
     UserCreateSchema,
@@ -16,7 +17,7 @@ from timebank.users.schemas import (
 
 
 @bp.post("/users")
-@allow("admin")
+@allow(MANAGE_USERS)
 def create_user():
     """Create a user.
     ---
@@ -42,7 +43,7 @@ def create_user():
 
 
 @bp.get("/users")
-@allow("admin")
+@allow(MANAGE_USERS)
 def list_users():
     """The users.
     ---
@@ -64,7 +65,7 @@ def list_users():
 
 
 @bp.get("/users/<int:user_id>")
-@allow(*ROLES)
+@allow(READ_USER)
 def get_user(user_id: int):
     """One user.
     ---
@@ -82,7 +83,7 @@ def get_user(user_id: int):
 
 
 @bp.patch("/users/<int:user_id>")
-@allow("admin")
+@allow(MANAGE_USERS)
 def update_user(user_id: int):
     """Change or (de)activate a user.
     ---
@@ -108,7 +109,7 @@ def update_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/reset-password")
-@allow("admin")
+@allow(MANAGE_USERS)
 def reset_password(user_id: int):
     """Give a user a new one-time password.
     ---

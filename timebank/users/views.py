@@ -11,10 +11,11 @@ from timebank.auth.access import ROLES, allow
 from timebank.centers.services import list_centers
 from timebank.db import get_db
 from timebank.users import services
+from timebank.users.permissions import MANAGE_USERS
 from timebank.users.schemas import UserCreateSchema, UserListQuerySchema, UserUpdateSchema
 from timebank.web.access import current_principal, page_blueprint, safe_next
 from timebank.web.forms import FormState, flash_refusal, load_and_call, query
-from timebank.web.messages import ROLE_NAMES
+from timebank.web.layout import ROLE_NAMES
 
 bp = page_blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
@@ -23,7 +24,7 @@ EDIT_FIELDS = ("display_name", "role", "center", "supervised_centers", "voluntee
 
 
 @bp.get("/")
-@allow("admin")
+@allow(MANAGE_USERS)
 def index():
     args = query(UserListQuerySchema())
     users = services.list_users(get_db(), actor=current_principal(), **args)
@@ -31,7 +32,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow("admin")
+@allow(MANAGE_USERS)
 def create():
     db, actor = get_db(), current_principal()
     # A link from a volunteer's page fills in the role and the profile.
@@ -47,7 +48,7 @@ def create():
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
-@allow("admin")
+@allow(MANAGE_USERS)
 def edit(user_id: int):
     db, actor = get_db(), current_principal()
     user = services.get_user(db, actor=actor, user_id=user_id)
@@ -64,7 +65,7 @@ def edit(user_id: int):
 
 
 @bp.post("/<int:user_id>/active")
-@allow("admin")
+@allow(MANAGE_USERS)
 def set_active(user_id: int):
     state = FormState()
     user = load_and_call(UserUpdateSchema(), lambda data: services.set_user_active(
@@ -80,7 +81,7 @@ def set_active(user_id: int):
 
 
 @bp.post("/<int:user_id>/password")
-@allow("admin")
+@allow(MANAGE_USERS)
 def reset_password(user_id: int):
     user = services.reset_password(get_db(), actor=current_principal(), user_id=user_id)
     return _show_once(user, created=False)

@@ -4,11 +4,18 @@ from __future__ import annotations
 from flask import request
 
 from timebank.api import bp, current_principal, load_body, load_query
-from timebank.auth.access import ROLES, allow
+from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.errors import ValidationFailed
 from timebank.volunteers import services
 from timebank.volunteers import csv_import
+from timebank.volunteers.permissions import (
+    CHANGE_VOLUNTEER,
+    IMPORT_VOLUNTEERS,
+    LIST_VOLUNTEERS,
+    READ_VOLUNTEER,
+    REGISTER_VOLUNTEER,
+)
 from timebank.volunteers.schemas import (
     ImportReportSchema,
     VolunteerCreateSchema,
@@ -23,7 +30,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024  # ~10,000 lines with room to spare
 
 
 @bp.post("/volunteers")
-@allow("admin", "staff")
+@allow(REGISTER_VOLUNTEER)
 def create_volunteer():
     """Register a volunteer.
     ---
@@ -49,7 +56,7 @@ def create_volunteer():
 
 
 @bp.get("/volunteers")
-@allow("admin", "staff", "supervisor")
+@allow(LIST_VOLUNTEERS)
 def list_volunteers():
     """The volunteers the caller may see.
     ---
@@ -71,7 +78,7 @@ def list_volunteers():
 
 
 @bp.get("/volunteers/<int:volunteer_id>")
-@allow(*ROLES)
+@allow(READ_VOLUNTEER)
 def get_volunteer(volunteer_id: int):
     """One volunteer.
     ---
@@ -90,7 +97,7 @@ def get_volunteer(volunteer_id: int):
 
 
 @bp.patch("/volunteers/<int:volunteer_id>")
-@allow("admin", "staff")
+@allow(CHANGE_VOLUNTEER)
 def update_volunteer(volunteer_id: int):
     """Correct or (de)activate a volunteer.
     ---
@@ -117,7 +124,7 @@ def update_volunteer(volunteer_id: int):
 
 
 @bp.post("/volunteers/import")
-@allow("admin", "staff")
+@allow(IMPORT_VOLUNTEERS)
 def import_volunteers():
     """Import volunteers from a CSV file.
     ---

@@ -18,19 +18,21 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import record, record_many
-from timebank.auth.access import Forbidden, Principal
+from timebank.auth.access import Principal
 from timebank.centers.rules import normalize_center_code
 from timebank.centers.services import centers_by_code
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import ValidationFailed
+from timebank.errors import ValidationFailed, rule_message
 from timebank.ledger.models import Account
 from timebank.volunteers.models import Volunteer
 from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
+from timebank.volunteers.permissions import IMPORT_VOLUNTEERS
 from timebank.volunteers.services import may_see
 
 V = Volunteer.__table__
@@ -54,7 +56,7 @@ _HEADER_NAMES = {alias: column for column, aliases in _ALIASES.items() for alias
 @dataclass(frozen=True)
 class LineError:
     line: int  # the line of the file, counting the header as line 1
-    reason: str
+    reason: object  # a sentence that translates itself (a lazy string); str() renders it in the reader's language
     field: str | None = None  # the column, when one is to blame
 
 
@@ -87,8 +89,7 @@ class _Row:
 
 def import_volunteers(db: Database, *, actor: Principal, csv_text: str | bytes, dry_run: bool) -> ImportReport:
     """Check every line; unless ``dry_run`` and only if every line is good, create the new volunteers at once."""
-    if actor.role not in ("admin", "system", "staff"):
-        raise Forbidden("only staff and admins may import volunteers")
+    IMPORT_VOLUNTEERS.require(actor)
     text, encoding = decode_csv(csv_text) if isinstance(csv_text, bytes) else (csv_text.lstrip("\ufeff"), "utf-8")
     rows, errors = parse_rows(text)
     total = len(rows)
@@ -121,8 +122,8 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
-        raise ValidationFailed("the file is not UTF-8 or GB18030 text; save it from Excel as \"CSV UTF-8\"",
-                               fields={"file": ["not UTF-8 or GB18030 text"]}) from None
+        message = _l("The file is not text in UTF-8 or GB18030. Please save it from Excel as \"CSV UTF-8\".")
+        raise ValidationFailed(message, fields={"file": [message]}) from None
 
 
 def parse_rows(text: str) -> tuple[list[_Row], list[LineError]]:
@@ -135,7 +136,7 @@ def parse_rows(text: str) -> tuple[list[_Row], list[LineError]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
-        return [], [LineError(1, "the file is empty: the first line must name the columns")]
+        return [], [LineError(1, _l("The file is empty: the first line must name the columns."))]
     columns = _columns(header, errors)
     if errors:
         return [], errors
@@ -146,11 +147,13 @@ def parse_rows(text: str) -> tuple[list[_Row], list[LineError]]:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, and the ",,,," lines spreadsheets leave at the end
         if len(rows) >= MAX_ROWS:
-            errors.append(LineError(line, f"too many lines: at most {MAX_ROWS} volunteers per file; split the file"))
+            errors.append(LineError(line, _l("Too many lines: at most %(count)s volunteers per file. Please split "
+                                             "the file.", count=MAX_ROWS)))
             break
         if any(cell.strip() for i, cell in enumerate(cells) if i >= len(columns) or columns[i] is None):
-            errors.append(LineError(line, f"a value in a column without a header ({len(cells)} fields, "
-                                          f"the header names {len([c for c in columns if c])})"))
+            errors.append(LineError(line, _l("A value stands in a column without a header (%(cells)s fields, the "
+                                             "header names %(named)s).", cells=len(cells),
+                                             named=len([c for c in columns if c]))))
             rows.append(_Row(line, None, None, None, None, None, bad=True))
             continue
         values = {column: (cells[i].strip() if i < len(cells) else "")
@@ -167,7 +170,8 @@ def parse_rows(text: str) -> tuple[list[_Row], list[LineError]]:
         if row.phone is not None:
             earlier = first_line_of_phone.setdefault(row.phone, line)
             if earlier != line:
-                errors.append(LineError(line, f"duplicate phone {row.phone}: already on line {earlier}", "phone"))
+                errors.append(LineError(line, _l("The phone number %(phone)s is already on line %(line)s.",
+                                                 phone=row.phone, line=earlier), "phone"))
         rows.append(replace(row, bad=len(errors) > before))
     return rows, errors
 
@@ -181,7 +185,7 @@ def _records(reader, errors: list[LineError]):
         except StopIteration:
             return
         except csv.Error as error:
-            errors.append(LineError(line_end + 1, f"cannot read this line: {error}"))
+            errors.append(LineError(line_end + 1, _l("This line cannot be read: %(problem)s", problem=str(error))))
             return
         yield line_end + 1, cells
         line_end = reader.line_num
@@ -196,10 +200,11 @@ def _check_against_database(s: Session, actor: Principal, rows: list[_Row], erro
         center = centers.get(row.center)
         if row.center is not None:
             if center is None or not actor.can_see_center(center.id):
-                errors.append(LineError(row.line, f"unknown center code {row.center}", "center"))
+                errors.append(LineError(row.line, _l("There is no center with code %(code)s.", code=row.center),
+                                        "center"))
                 continue
             if not center.active:
-                errors.append(LineError(row.line, f"center {row.center} is inactive", "center"))
+                errors.append(LineError(row.line, _l("Center %(code)s is deactivated.", code=row.center), "center"))
                 continue
         known = existing.get(row.phone)
         if row.bad or center is None:
@@ -209,10 +214,12 @@ def _check_against_database(s: Session, actor: Principal, rows: list[_Row], erro
         elif _same_person(known, row, center.id):
             skipped += 1
         elif may_see(actor, known.id, known.home_center_id):
-            errors.append(LineError(row.line, f"phone {row.phone} is already registered to volunteer {known.id} "
-                                              f"({known.name}) with different details", "phone"))
+            errors.append(LineError(row.line, _l("The phone number %(phone)s belongs to volunteer %(name)s (number "
+                                                 "%(id)s), with other details.", phone=row.phone, name=known.name,
+                                                 id=known.id), "phone"))
         else:
-            errors.append(LineError(row.line, f"phone {row.phone} is already registered at another center", "phone"))
+            errors.append(LineError(row.line, _l("The phone number %(phone)s is already registered at another center.",
+                                                 phone=row.phone), "phone"))
     return to_create, skipped
 
 
@@ -271,15 +278,16 @@ def _columns(header: list[str], errors: list[LineError]) -> list[str | None]:
             continue
         column = _HEADER_NAMES.get(_header_key(label))
         if column is None:
-            errors.append(LineError(1, f"unknown column {label!r} (column {position}); expected "
-                                       "姓名/name, 手机号/phone, 服务中心/center, 身份证后四位/id_card_tail, "
-                                       "出生年份/birth_year"))
+            errors.append(LineError(1, _l("Unknown column %(label)s (column %(position)s). Expected 姓名/name, "
+                                          "手机号/phone, 服务中心/center, 身份证后四位/id_card_tail, 出生年份/birth_year.",
+                                          label=label, position=position)))
         elif column in columns:
-            errors.append(LineError(1, f"column {label!r} appears twice"))
+            errors.append(LineError(1, _l("The column %(label)s appears twice.", label=label)))
         columns.append(column)
     for column in REQUIRED:
         if column not in columns:
-            errors.append(LineError(1, f"missing column {column} ({_ALIASES[column][0]})", column))
+            errors.append(LineError(1, _l("The column %(label)s (%(column)s) is missing.", label=_ALIASES[column][0],
+                                          column=column), column))
     while columns and columns[-1] is None:
         columns.pop()
     return columns
@@ -300,16 +308,12 @@ def _rule(errors: list[LineError], line: int, column: str, rule, value):
     try:
         return rule(value)
     except ValueError as error:
-        reason = str(error)
+        reason = _l("%(value)s: %(problem)s", value=value, problem=rule_message(error))
         if column in REQUIRED and not value:
-            reason = f"missing {column}"
-        elif column == "phone":
-            reason = f"bad phone {value!r}: {reason}"
-            if "E+" in value.upper():
-                reason += "; Excel showed the number in scientific notation: format the column as text"
-        elif column == "birth_year":
-            reason = f"bad birth year {value!r}: {reason}"
-        elif column == "id_card_tail":
-            reason = f"bad ID card tail {value!r}: {reason}"
+            reason = _l("This line has no value in the column %(column)s.",
+                        column=f"{_ALIASES[column][0]}/{column}")
+        elif column == "phone" and "E+" in value.upper():
+            reason = _l("%(value)s: Excel showed the number in scientific notation. Please format the column as "
+                        "text.", value=value)
         errors.append(LineError(line, reason, column))
         return None
