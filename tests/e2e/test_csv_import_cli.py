@@ -31,6 +31,6 @@ def test_the_cli_names_bad_lines_and_imports_nothing(app, tmp_path):
     bad.write_text("name,phone,center\n王秀英,13805291234,JK01\n李建国,12345,JK01\n", encoding="utf-8-sig")
     result = app.test_cli_runner().invoke(args=["volunteers", "import", str(bad)])
     assert result.exit_code == 1
-    assert "line 3: bad phone '12345'" in result.output
+    assert "line 3: 12345: Please enter a mainland mobile number" in result.output
     assert "nothing was imported" in result.output
     assert list_volunteers(get_db(app), actor=SYSTEM).total == 0

@@ -59,9 +59,9 @@ def test_a_dry_run_reports_every_bad_line_and_creates_nothing(db, centers):
     report = import_volunteers(db, actor=ADMIN, csv_text=text, dry_run=True)
     assert [(e.line, e.field) for e in report.errors] == [(5, "phone"), (6, "name"), (7, "center"), (8, "phone"),
                                                           (9, "birth_year"), (10, "phone")]
-    assert report.errors[2].reason == "unknown center code XQ09"
-    assert report.errors[3].reason == "duplicate phone 13805291234: already on line 2"
-    assert "already registered" in report.errors[5].reason
+    assert report.errors[2].reason == "There is no center with code XQ09."
+    assert report.errors[3].reason == "The phone number 13805291234 is already on line 2."
+    assert "belongs to volunteer" in report.errors[5].reason
     assert (report.dry_run, report.total_lines, report.valid, report.created) == (True, 9, 3, 3)
     assert (count(db, Volunteer), count(db, Account), count(db, AuditEntry)) == (volunteers, accounts, entries)
 
@@ -89,7 +89,7 @@ def test_a_known_phone_with_different_details_is_an_error_not_a_silent_change(db
     changed = GOOD.replace("王秀英,13805291234,JK01", "王秀芳,13805291234,JK01")
     report = import_volunteers(db, actor=ADMIN, csv_text=changed, dry_run=False)
     assert [(e.line, e.field) for e in report.errors] == [(2, "phone")]
-    assert "different details" in report.errors[0].reason
+    assert "with other details" in report.errors[0].reason
     assert list_volunteers(db, actor=ADMIN, search="13805291234").items[0].name == "王秀英"
 
 
@@ -97,7 +97,7 @@ def test_staff_import_into_their_own_center_only(db, centers):
     jk, _ = centers
     staff = Principal(user_id=None, username="staff-jk01", role="staff", center_id=jk.id)
     report = import_volunteers(db, actor=staff, csv_text=GOOD, dry_run=False)
-    assert [(e.line, e.reason) for e in report.errors] == [(4, "unknown center code RZ01")]
+    assert [(e.line, e.reason) for e in report.errors] == [(4, "There is no center with code RZ01.")]
     assert count(db, Volunteer) == 0
     ours = "\n".join(GOOD.splitlines()[:3]) + "\n"
     assert import_volunteers(db, actor=staff, csv_text=ours, dry_run=False).created == 2
