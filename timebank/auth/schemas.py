@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from timebank.auth.access import ROLES
 from timebank.auth.passwords import MAX_LENGTH
 from timebank.schemas import Schema
 
@@ -31,7 +32,7 @@ class PrincipalSchema(Schema):
 
     user_id = fields.Integer(required=True)
     username = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(("admin", "staff", "supervisor", "volunteer")))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     display_name = fields.String()
     center_id = fields.Integer(allow_none=True)
     supervised_center_ids = fields.List(fields.Integer())
