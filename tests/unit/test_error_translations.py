@@ -96,3 +96,24 @@ def _has_no_words(text: str) -> bool:
     import re
 
     return not re.sub(r"%\(\w+\)s|\{\w+\}|[\W\d_]", "", text)
+
+
+def test_every_schema_of_the_app_derives_from_the_base_that_speaks_our_language():
+    import marshmallow
+
+    import timebank.audit.schemas  # noqa: F401
+    import timebank.auth.schemas  # noqa: F401
+    import timebank.centers.schemas  # noqa: F401
+    import timebank.service_types.schemas  # noqa: F401
+    import timebank.users.schemas  # noqa: F401
+    import timebank.volunteers.schemas  # noqa: F401
+    from timebank.schemas import Schema
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    ours = [cls for cls in walk(marshmallow.Schema) if cls.__module__.startswith("timebank.")]
+    assert len(ours) > 20
+    assert [cls.__qualname__ for cls in ours if not issubclass(cls, Schema)] == []
