@@ -167,7 +167,7 @@ def test_a_common_new_password_is_refused_with_the_field_named(app, client):
     assert response.status_code == 422
     body = response.get_json()["error"]
     assert body["code"] == "validation_error"
-    assert "too common" in body["fields"]["new_password"][0]
+    assert "太常见" in body["fields"]["new_password"][0]  # Chinese: the caller named no language
 
 
 def test_a_one_time_password_lets_the_user_do_nothing_but_change_it(app, client):

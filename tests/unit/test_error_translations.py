@@ -114,6 +114,8 @@ def test_every_schema_of_the_app_derives_from_the_base_that_speaks_our_language(
             yield sub
             yield from walk(sub)
 
-    ours = [cls for cls in walk(marshmallow.Schema) if cls.__module__.startswith("timebank.")]
+    # (timebank.api's own schemas describe the error shape for the OpenAPI document; they never load a request.)
+    ours = [cls for cls in walk(marshmallow.Schema)
+            if cls.__module__.startswith("timebank.") and not cls.__module__.startswith("timebank.api")]
     assert len(ours) > 20
     assert [cls.__qualname__ for cls in ours if not issubclass(cls, Schema)] == []
