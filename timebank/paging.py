@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -28,11 +29,11 @@ class Page(Generic[T]):
 def check_paging(page: int, per_page: int) -> None:
     problems = {}
     if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        problems["page"] = [f"must be between 1 and {MAX_PAGE}"]
+        problems["page"] = [_l("Please enter a value from %(min)s to %(max)s.", min=1, max=MAX_PAGE)]
     if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-        problems["per_page"] = [f"must be between 1 and {MAX_PER_PAGE}"]
+        problems["per_page"] = [_l("Please enter a value from %(min)s to %(max)s.", min=1, max=MAX_PER_PAGE)]
     if problems:
-        raise ValidationFailed("invalid paging", fields=problems)
+        raise ValidationFailed(fields=problems)
 
 
 def paginate(s: Session, query: Select, *, page: int, per_page: int, to_item: Callable[[object], T]) -> Page[T]:

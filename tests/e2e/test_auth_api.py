@@ -75,8 +75,8 @@ def test_a_wrong_password_answers_401_in_the_error_shape(app, client):
     person = make_user(get_db(app), "admin")
     response = sign_in(client, person.username, WRONG)
     assert response.status_code == 401
-    assert response.get_json() == {"error": {"code": "unauthorized", "message": "Wrong username or password.",
-                                             "fields": {}}}
+    assert response.get_json() == {"error": {"code": "unauthorized", "message": "用户名或密码错误。",
+                                             "fields": {}}}  # Chinese: the caller named no language
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -119,7 +119,7 @@ def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app, client):
 def test_missing_or_unknown_fields_in_a_sign_in_are_422(client):
     response = client.post("/api/v1/auth/tokens", json={"username": "x", "password": "y", "remember": True})
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"] == {"remember": ["Unknown field."]}
+    assert response.get_json()["error"]["fields"] == {"remember": ["不应填写此项。"]}
     response = client.post("/api/v1/auth/tokens", json={})
     assert set(response.get_json()["error"]["fields"]) == {"username", "password"}
 
@@ -167,7 +167,7 @@ def test_a_common_new_password_is_refused_with_the_field_named(app, client):
     assert response.status_code == 422
     body = response.get_json()["error"]
     assert body["code"] == "validation_error"
-    assert "too common" in body["fields"]["new_password"][0]
+    assert "太常见" in body["fields"]["new_password"][0]  # Chinese: the caller named no language
 
 
 def test_a_one_time_password_lets_the_user_do_nothing_but_change_it(app, client):

@@ -110,7 +110,7 @@ def test_staff_cannot_register_a_volunteer_in_another_center(client, city):
     error = error_of(client.post(f"{API}/volunteers", json={"name": "李四", "phone": "13805291235",
                                                             "home_center": "RZ01"}, headers=city["staff_jk"]),
                      422, "validation_error")
-    assert error["fields"] == {"home_center": ["no center with code RZ01"]}
+    assert error["fields"] == {"home_center": ["没有代码为 RZ01 的中心。"]}  # Chinese unless asked otherwise
 
 
 def test_bad_phone_and_name_are_reported_per_field(client, city):

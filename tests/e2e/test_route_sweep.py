@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter, UUIDConverter
 
 from tests.auth_helpers import ROLES, Person, bearer, make_app, make_user, mint_session_key, mint_token
 from timebank.api import API_PREFIX
-from timebank.auth.access import policy_of
+from timebank.auth.access import permissions_checked, policy_of
 from timebank.db import get_db
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -81,14 +81,24 @@ def test_every_route_answers_each_role_as_its_policy_says(app):
 
     problems: list[str] = []
     requests = 0
+    services_checked = set()
     for rule in swept_rules(app):
         policy = policy_of(app.view_functions[rule.endpoint])
         values = {name: dummy_value(converter) for name, converter in rule._converters.items()}
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             path = adapter.build(rule.endpoint, values, method=method)
             for caller in callers + [pending]:
-                response = _call(app, db, caller, method, path)
+                with permissions_checked() as checked:
+                    response = _call(app, db, caller, method, path)
                 requests += 1
+                # The view and its service read the same declaration: what the service checked is what the view
+                # declared, so neither lets in a role the other refuses.
+                # (A view that declares roles only, such as the home page, may call several services by role.)
+                for permission in checked:
+                    services_checked.add(permission.name)
+                    if policy.permission is not None and permission.roles != policy.roles:
+                        problems.append(f"{method} {path}: the view admits {sorted(policy.roles)} but its service "
+                                        f"{permission.name} admits {sorted(permission.roles)}")
                 what = f"{method} {path} as {caller.name}: {response.status_code}"
                 status = response.status_code
                 location = urlsplit(response.headers.get("Location", "")).path
@@ -106,7 +116,24 @@ def test_every_route_answers_each_role_as_its_policy_says(app):
                 elif status in (401, 403):
                     problems.append(f"{what} (role admitted by the policy was refused)")
     assert requests > 0
+    assert len(services_checked) >= 4, services_checked  # the comparison above is not vacuous
     assert problems == [], "\n".join(problems)
+
+
+FEATURE_BLUEPRINTS = ("centers", "volunteers", "users", "service_types")
+
+
+def test_every_feature_view_declares_the_permission_it_serves(tmp_path):
+    """Not bare roles: a permission declared once, which the service checks too (see the sweep above)."""
+    app = make_app(f"sqlite:///{tmp_path / 'unused.db'}")
+    bare = []
+    for rule in swept_rules(app):
+        view = app.view_functions[rule.endpoint]
+        module = view.__module__.split(".")
+        policy = policy_of(view)
+        if len(module) > 1 and module[1] in FEATURE_BLUEPRINTS and not policy.public and policy.permission is None:
+            bare.append(f"{rule.rule} ({rule.endpoint})")
+    assert bare == [], "declare these with @allow(PERMISSION) from the feature's permissions.py"
 
 
 def _call(app, db, caller: Caller, method: str, path: str):

@@ -64,8 +64,8 @@ def test_users_create_links_a_volunteer_by_phone(app, runner):
 
 
 @pytest.mark.parametrize("args, stdin, says", [
-    (["--role", "staff", "--center", "NOPE"], None, "no center with code NOPE"),
-    (["--role", "staff"], None, "staff need a center"),
+    (["--role", "staff", "--center", "NOPE"], None, "There is no center with code NOPE."),
+    (["--role", "staff"], None, "Staff need a center."),
     (["--role", "admin", "--password-stdin"], "password\n", "too common"),
     (["--role", "volunteer", "--volunteer-phone", "13900000000"], None, "no volunteer with phone 13900000000"),
 ])

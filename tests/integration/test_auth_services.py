@@ -418,7 +418,7 @@ def test_an_unacceptable_new_password_is_refused_and_nothing_changes(db, new_pas
     with pytest.raises(ValidationFailed) as refusal:
         services.change_password(db, principal=principal, current_password=PASSWORD, new_password=new_password)
     assert refusal.value.status == 422
-    assert problem in " ".join(refusal.value.fields["new_password"])
+    assert problem in " ".join(map(str, refusal.value.fields["new_password"]))
     assert stored_user(db, person.user_id).auth_epoch == 0
 
 

@@ -226,7 +226,7 @@ def test_an_empty_file_is_reported():
 
 def test_excel_scientific_notation_gets_a_hint():
     _, [error] = parse_rows("name,phone,center\n王秀英,1.38053E+10,JK01\n")
-    assert "format the column as text" in error.reason
+    assert "format the column as text" in str(error.reason)
 
 
 def test_a_value_beyond_the_named_columns_is_ignored_with_a_warning():

@@ -5,10 +5,19 @@ from datetime import date
 
 import pytest
 
-from timebank.centers.rules import normalize_center_code
+from timebank.centers.rules import NAME_MAX as CENTER_NAME_MAX
+from timebank.centers.rules import normalize_center_code, normalize_center_name
+from timebank.errors import is_translatable
+from timebank.text import fold, search_variants
 from timebank.service_types.rules import normalize_service_type_code
 from timebank.users.rules import normalize_username, one_time_password
-from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
+from timebank.volunteers.rules import (
+    NAME_MAX,
+    normalize_birth_year,
+    normalize_id_card_tail,
+    normalize_name,
+    normalize_phone,
+)
 
 
 @pytest.mark.parametrize("text", ["13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000",
@@ -79,3 +88,46 @@ def test_one_time_passwords_are_random_readable_and_long_enough():
     assert first != second
     assert len(first.replace("-", "")) == 12 and first.count("-") == 2
     assert not set(first) & set("0O1lI")
+
+
+# --- what people typed is kept (bug 7) ----------------------------------------------------------------------------
+
+def test_a_center_name_keeps_its_full_width_punctuation_and_digits():
+    assert normalize_center_name(" 全角（测试）中心，第１号 ") == "全角（测试）中心，第１号"
+    assert normalize_center_name("京口区  大市口\u3000中心") == "京口区 大市口 中心"  # only whitespace collapses
+
+
+@pytest.mark.parametrize("name", ["买买提·艾力", "买买提・艾力", "阿依古丽‧吐尔逊", "Anne－Marie", "ＡＢＣ"])
+def test_a_person_name_keeps_the_separators_and_width_it_was_typed_with(name):
+    assert normalize_name(name) == name
+
+
+def test_a_refused_character_is_named_as_it_was_typed():
+    with pytest.raises(ValueError) as refused:
+        normalize_name("王芳（小）")
+    assert "（" in str(refused.value.args[0]) and "(" not in str(refused.value.args[0])
+
+
+def test_width_folds_only_for_comparison_and_search():
+    assert fold("全角（测试）中心，第１号") == fold("全角(测试)中心,第1号")
+    variants = search_variants("(测试)")
+    assert "（测试）" in variants and "(测试)" in variants
+    assert "1号" in search_variants("１号")
+
+
+def test_rule_messages_are_sentences_that_translate_themselves():
+    with pytest.raises(ValueError) as refused:
+        normalize_birth_year("1890", today=date(2026, 1, 1))
+    message = refused.value.args[0]
+    assert is_translatable(message)
+    assert str(message) == "Please enter a year of birth from 1900 to 2026."  # English outside a request
+
+
+def test_the_limits_of_the_rules_are_the_limits_of_the_tables():
+    from timebank.centers.models import Center
+    from timebank.volunteers.models import Volunteer
+
+    assert Center.__table__.c.name.type.length == CENTER_NAME_MAX
+    assert Volunteer.__table__.c.name.type.length == NAME_MAX
+    with pytest.raises(ValueError):
+        normalize_center_name("中" * (CENTER_NAME_MAX + 1))

@@ -4,14 +4,18 @@
 marshmallow's ``ValidationError`` (the request parser raises one for every bad body or query) is a 422, and every
 Werkzeug HTTP error (404, 405, 413 …) gets a stable code. The list of field errors is capped, so a body with half a
 million unknown keys gets a short answer.
+
+The ``message`` and the field messages are rendered in the caller's language (``Accept-Language``; Chinese when it
+names no language of ours, see ``timebank.web.i18n.accepted_language``); the ``code`` is the same in every language.
 """
 from __future__ import annotations
 
 from flask import has_request_context, jsonify, request
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 
-from timebank.errors import DomainError
+from timebank.errors import DomainError, ValidationFailed, render, render_message
 
 MAX_REPORTED_FIELDS = 20  # a body with more bad fields than this gets the first ones and a count
 
@@ -31,19 +35,26 @@ HTTP_CODES = {
 }
 
 HTTP_MESSAGES = {
-    400: "The request could not be read.",
-    401: "Sign in first.",
-    403: "Your role may not do this.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    413: "The request body is too large.",
-    500: "Something went wrong on the server.",
+    400: _l("The request could not be read."),
+    401: _l("Please sign in first."),
+    403: _l("Your role may not do this."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not accept that method."),
+    409: _l("The request conflicts with the current state."),
+    413: _l("The request is too large."),
+    415: _l("This type of content is not accepted here."),
+    422: _l("The request is not valid."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong on the server."),
 }
+BODY_TOO_LARGE = _l("The request is too large: at most %(limit)s bytes.")
+FIELDS_CAPPED = _l("%(count)s fields have errors; the first %(shown)s are listed.")
 
 
 class BadRequestBody(DomainError):
     """The body is not valid JSON."""
 
+    message = _l("The body is not valid JSON.")
     code = "bad_request"
     status = 400
 
@@ -64,9 +75,15 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
-def error_response(status: int, code: str, message: str, field_errors: dict | None = None,
-                   headers: dict | None = None):
-    field_errors, message = _capped(field_errors or {}, message)
+def translate(message, params: dict | None = None) -> str:
+    """A message (a lazy string, or a plain one shown as it is) in the language of this request."""
+    return render_message(message, params)
+
+
+def error_response(status: int, code: str, message, field_errors: dict | None = None, headers: dict | None = None):
+    """SPEC §8's error body; ``message`` and the field errors may hold lazy strings, rendered here in the caller's
+    language."""
+    field_errors, message = _capped(render(field_errors or {}), translate(message))
     response = jsonify({"error": {"code": code, "message": message, "fields": field_errors}})
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -80,7 +97,7 @@ def _capped(field_errors: dict, message: str) -> tuple[dict, str]:
     if len(field_errors) <= MAX_REPORTED_FIELDS:
         return field_errors, message
     first = dict(list(field_errors.items())[:MAX_REPORTED_FIELDS])
-    return first, f"{message} ({len(field_errors)} fields have errors; the first {MAX_REPORTED_FIELDS} are listed.)"
+    return first, f"{message} " + translate(FIELDS_CAPPED, {"count": len(field_errors), "shown": MAX_REPORTED_FIELDS})
 
 
 def handle_domain_error(error: DomainError):
@@ -88,20 +105,20 @@ def handle_domain_error(error: DomainError):
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(int(retry_after))
-    return error_response(error.status, error.code, error.message, error.fields, headers)
+    return error_response(error.status, error.code, error.text(), error.fields, headers)
 
 
 def handle_validation_error(error: ValidationError):
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    return error_response(422, "validation_error", "The request is not valid.", messages)
+    return error_response(422, ValidationFailed.code, ValidationFailed.message, messages)
 
 
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     code = HTTP_CODES.get(status) or error.name.lower().replace(" ", "_").replace("'", "")
-    message = HTTP_MESSAGES.get(status) or error.description or error.name
+    message = HTTP_MESSAGES.get(status) or error.name
     if isinstance(error, RequestEntityTooLarge) and has_request_context() and request.max_content_length:
-        message = f"The request body is too large: at most {request.max_content_length} bytes."
+        message = translate(BODY_TOO_LARGE, {"limit": request.max_content_length})
     headers = {}
     for name, value in error.get_headers():
         if name.lower() in ("allow", "retry-after"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from timebank.api import ApiBlueprint, current_principal
 from timebank.audit import services
 from timebank.audit.schemas import AuditListQuerySchema, AuditPageSchema
+from timebank.audit.permissions import READ_AUDIT_LOG
 from timebank.auth.access import allow
 from timebank.db import get_db
 
@@ -11,7 +12,7 @@ blp = ApiBlueprint("audit", __name__, description="Who did what to which object"
 
 
 @blp.get("/audit")
-@allow("admin")
+@allow(READ_AUDIT_LOG)
 @blp.arguments(AuditListQuerySchema, location="query")
 @blp.response(200, AuditPageSchema, description="one page of audit entries")
 def list_audit_entries(query):

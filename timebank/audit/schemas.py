@@ -1,10 +1,10 @@
 """What crosses the HTTP boundary for the audit log."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from timebank.paging import MAX_PAGE, MAX_PER_PAGE
-from timebank.schemas import id_field
+from timebank.schemas import Schema, id_field
 
 
 class AuditEntrySchema(Schema):

@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from timebank.audit.models import AuditEntry
-from timebank.auth.access import Forbidden, Principal
+from timebank.audit.permissions import READ_AUDIT_LOG
+from timebank.auth.access import Principal
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.paging import Page, paginate
@@ -57,8 +58,7 @@ def list_entries(db: Database, *, actor: Principal, action: str | None = None, a
                  since: datetime | None = None, until: datetime | None = None,
                  page: int = 1, per_page: int = 50) -> Page[AuditEntryView]:
     """The newest entries first, filtered. Admins only: the log names people of every center."""
-    if not actor.sees_everything:
-        raise Forbidden("only an admin may read the audit log")
+    READ_AUDIT_LOG.require(actor)
     query = select(E)
     if action:
         query = query.where(E.c.action == action)

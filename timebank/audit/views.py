@@ -6,12 +6,13 @@ from flask_babel import lazy_gettext as _l
 
 from timebank.audit import services
 from timebank.audit.schemas import AuditListQuerySchema
+from timebank.audit.permissions import READ_AUDIT_LOG
 from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import query
 from timebank.web.lists import ListFilter
-from timebank.web.messages import ROLE_NAMES
+from timebank.web.layout import ROLE_NAMES
 
 PER_PAGE = 20
 bp = page_blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
@@ -58,7 +59,7 @@ FIELDS = {
 
 
 @bp.get("/")
-@allow("admin")
+@allow(READ_AUDIT_LOG)
 def index():
     args = query(AuditListQuerySchema())
     if "per_page" not in request.args:

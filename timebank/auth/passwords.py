@@ -5,6 +5,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 
 from timebank.auth.common_passwords import COMMON_PASSWORDS
 
@@ -44,18 +45,19 @@ def burn_verification_time(password: str) -> None:
     verify_password(_dummy_hash, password)
 
 
-def check_password_policy(password: str, *, username: str | None = None) -> list[str]:
-    """What is wrong with ``password`` as a new password; an empty list when it is acceptable."""
+def check_password_policy(password: str, *, username: str | None = None) -> list:
+    """What is wrong with ``password`` as a new password (sentences that translate themselves); an empty list when it
+    is acceptable."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"Use at least {MIN_LENGTH} characters.")
+        problems.append(_l("Use at least %(count)s characters.", count=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"Use at most {MAX_LENGTH} characters.")
+        problems.append(_l("Use at most %(count)s characters.", count=MAX_LENGTH))
     folded = password.strip().lower()
     if folded in COMMON_PASSWORDS or _is_one_repeated_character(folded) or _is_a_run(folded):
-        problems.append("This password is too common; choose one that is harder to guess.")
+        problems.append(_l("This password is too common; choose one that is harder to guess."))
     elif username and folded == username.strip().lower():
-        problems.append("Do not use your username as your password.")
+        problems.append(_l("Do not use your username as your password."))
     return problems
 
 

@@ -1,9 +1,11 @@
 """What crosses the HTTP boundary for signing in and passwords (the API and the pages load with these)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from timebank.auth.access import ROLES
 from timebank.auth.passwords import MAX_LENGTH
+from timebank.schemas import Schema
 
 
 class TokenRequestSchema(Schema):
@@ -30,7 +32,7 @@ class PrincipalSchema(Schema):
 
     user_id = fields.Integer(required=True)
     username = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(("admin", "staff", "supervisor", "volunteer")))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     display_name = fields.String()
     center_id = fields.Integer(allow_none=True)
     supervised_center_ids = fields.List(fields.Integer())

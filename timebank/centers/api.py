@@ -4,6 +4,7 @@ from __future__ import annotations
 from timebank.api import ApiBlueprint, current_principal
 from timebank.auth.access import allow
 from timebank.centers import services
+from timebank.centers.permissions import CHANGE_CENTER, CREATE_CENTER, READ_CENTERS
 from timebank.centers.schemas import (
     CenterCreateSchema,
     CenterListQuerySchema,
@@ -17,7 +18,7 @@ blp = ApiBlueprint("centers", __name__, description="Elderly-care centers (å…»è€
 
 
 @blp.post("/centers")
-@allow("admin")
+@allow(CREATE_CENTER)
 @blp.arguments(CenterCreateSchema)
 @blp.response(201, CenterSchema, description="the new center")
 @blp.refuses(409, "already_exists: a center with this code exists")
@@ -27,7 +28,7 @@ def create_center(data):
 
 
 @blp.get("/centers")
-@allow("admin", "staff", "supervisor")
+@allow(READ_CENTERS)
 @blp.arguments(CenterListQuerySchema, location="query")
 @blp.response(200, CenterPageSchema, description="one page of centers")
 def list_centers(query):
@@ -36,7 +37,7 @@ def list_centers(query):
 
 
 @blp.get("/centers/<int:center_id>")
-@allow("admin", "staff", "supervisor")
+@allow(READ_CENTERS)
 @blp.response(200, CenterSchema, description="the center")
 def get_center(center_id: int):
     """One center (404 for a center the caller does not work for)"""
@@ -44,7 +45,7 @@ def get_center(center_id: int):
 
 
 @blp.patch("/centers/<int:center_id>")
-@allow("admin")
+@allow(CHANGE_CENTER)
 @blp.arguments(CenterUpdateSchema, required=False)
 @blp.response(200, CenterSchema, description="the center as it is now")
 def update_center(data, center_id: int):

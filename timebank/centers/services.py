@@ -1,48 +1,42 @@
 """Centers (养老服务中心): created and changed by the city admin; staff and supervisors see the ones they work for."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
-from timebank.auth.access import Forbidden, Principal
+from timebank.auth.access import Principal
 from timebank.centers.models import Center
-from timebank.centers.rules import normalize_center_code
+from timebank.centers.permissions import CHANGE_CENTER, CREATE_CENTER
+from timebank.centers.rules import normalize_center_code, normalize_center_name, normalize_district
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, field_error
 from timebank.ledger.accounts import label_account, open_account_in
 from timebank.paging import Page, escape_like, paginate
-from timebank.text import one_line
+from timebank.text import search_variants
 
 C = Center.__table__
 
 
-@dataclass(frozen=True)
-class CenterView:
-    id: int
-    code: str
-    name: str
-    district: str
-    active: bool
-    created_at: datetime
+class CenterNotFound(NotFound):
+    message = _l("There is no center number %(center_id)s, or it is not yours to see.")
 
 
-def create_center(db: Database, *, actor: Principal, code: str, name: str, district: str) -> CenterView:
-    """A new center and its issuance account (credits earned there are minted from it)."""
-    require_admin(actor, "create a center")
+def create_center(db: Database, *, actor: Principal, code: str, name: str, district: str) -> Row:
+    """A new center and its issuance account (credits earned there are minted from it). Returns its row."""
+    CREATE_CENTER.require(actor)
     problems = FieldErrors()
     code = problems.check("code", normalize_center_code, code)
-    name = problems.check("name", one_line(120, "name"), name)
-    district = problems.check("district", one_line(60, "district"), district)
+    name = problems.check("name", normalize_center_name, name)
+    district = problems.check("district", normalize_district, district)
     problems.raise_if_any()
 
-    def work(s: Session) -> CenterView:
+    def work(s: Session) -> Row:
         if s.execute(select(C.c.id).where(C.c.code == code)).first() is not None:
-            raise field_error("code", f"a center with code {code} already exists", AlreadyExists)
+            raise field_error("code", _l("A center with code %(code)s already exists.", code=code), AlreadyExists)
         account_id = open_account_in(s, code=f"issuance:{code}", kind="issuance")
         center_id = s.execute(insert(C).values(code=code, name=name, district=district, active=True,
                                                issuance_account_id=account_id, created_at=utcnow())
@@ -50,55 +44,59 @@ def create_center(db: Database, *, actor: Principal, code: str, name: str, distr
         label_account(s, account_id, center_id=center_id)
         record(s, actor=actor, action="center.create", object_type="center", object_id=center_id,
                center_id=center_id, detail={"code": code, "name": name, "district": district})
-        return _view(_row(s, center_id))
+        return _row(s, center_id)
 
     return db.transaction(work)
 
 
 def list_centers(db: Database, *, actor: Principal, search: str | None = None, active: bool | None = None,
-                 page: int = 1, per_page: int = 20) -> Page[CenterView]:
+                 page: int = 1, per_page: int = 20) -> Page[Row]:
     """The centers ``actor`` works for (all of them for an admin), by code."""
     query = select(C)
     visible = actor.visible_center_ids()
     if visible is not None:
         query = query.where(C.c.id.in_(visible or [-1]))
     if search and search.strip():
-        pattern = f"%{escape_like(search.strip())}%"
-        query = query.where(or_(C.c.code.ilike(pattern, escape="\\"), C.c.name.ilike(pattern, escape="\\"),
-                                C.c.district.ilike(pattern, escape="\\")))
+        conditions = []
+        for term in search_variants(search.strip()):  # （测试） and (测试) find each other
+            pattern = f"%{escape_like(term)}%"
+            conditions += [C.c.code.ilike(pattern, escape="\\"), C.c.name.ilike(pattern, escape="\\"),
+                           C.c.district.ilike(pattern, escape="\\")]
+        query = query.where(or_(*conditions))
     if active is not None:
         query = query.where(C.c.active.is_(active))
     query = query.order_by(C.c.code)
-    return db.transaction(lambda s: paginate(s, query, page=page, per_page=per_page, to_item=_view), readonly=True)
+    return db.transaction(lambda s: paginate(s, query, page=page, per_page=per_page, to_item=lambda row: row),
+                          readonly=True)
 
 
-def get_center(db: Database, *, actor: Principal, center_id: int) -> CenterView:
-    def work(s: Session) -> CenterView:
+def get_center(db: Database, *, actor: Principal, center_id: int) -> Row:
+    def work(s: Session) -> Row:
         row = _row(s, center_id)
         if row is None or not actor.can_see_center(row.id):
-            raise NotFound(f"no center {center_id}")
-        return _view(row)
+            raise CenterNotFound(center_id=center_id)
+        return row
 
     return db.transaction(work, readonly=True)
 
 
 def update_center(db: Database, *, actor: Principal, center_id: int, name: str | None = None,
-                  district: str | None = None, active: bool | None = None) -> CenterView:
-    require_admin(actor, "change a center")
+                  district: str | None = None, active: bool | None = None) -> Row:
+    CHANGE_CENTER.require(actor)
     problems = FieldErrors()
     changes = {}
     if name is not None:
-        changes["name"] = problems.check("name", one_line(120, "name"), name)
+        changes["name"] = problems.check("name", normalize_center_name, name)
     if district is not None:
-        changes["district"] = problems.check("district", one_line(60, "district"), district)
+        changes["district"] = problems.check("district", normalize_district, district)
     if active is not None:
         changes["active"] = bool(active)
     problems.raise_if_any()
 
-    def work(s: Session) -> CenterView:
+    def work(s: Session) -> Row:
         row = _row(s, center_id)
         if row is None:
-            raise NotFound(f"no center {center_id}")
+            raise CenterNotFound(center_id=center_id)
         changed = changes_between(row, changes)
         if changed:
             s.execute(update(C).where(C.c.id == center_id).values({k: new for k, (_, new) in changed.items()}))
@@ -107,21 +105,16 @@ def update_center(db: Database, *, actor: Principal, center_id: int, name: str |
                 action = "center.activate" if changes["active"] else "center.deactivate"
             record(s, actor=actor, action=action, object_type="center", object_id=center_id, center_id=center_id,
                    detail={"changed": changed})
-        return _view(_row(s, center_id))
+        return _row(s, center_id)
 
     return db.transaction(work)
 
 
-def set_center_active(db: Database, *, actor: Principal, center_id: int, active: bool) -> CenterView:
+def set_center_active(db: Database, *, actor: Principal, center_id: int, active: bool) -> Row:
     return update_center(db, actor=actor, center_id=center_id, active=active)
 
 
 # ------------------------------------------------------------------------------ helpers for the other people services
-
-def require_admin(actor: Principal, doing: str) -> None:
-    if not actor.sees_everything:
-        raise Forbidden(f"only an admin may {doing}")
-
 
 def center_for_write(s: Session, actor: Principal, code: str | None, field: str = "home_center") -> Center:
     """The active center ``code`` names, if ``actor`` may put people in it; else a field error.
@@ -130,12 +123,12 @@ def center_for_write(s: Session, actor: Principal, code: str | None, field: str 
     try:
         code = normalize_center_code(code or "")
     except ValueError as error:
-        raise field_error(field, str(error)) from None
+        raise field_error(field, error.args[0]) from None
     row = s.execute(select(C).where(C.c.code == code)).first()
     if row is None or not actor.can_see_center(row.id):
-        raise field_error(field, f"no center with code {code}")
+        raise field_error(field, _l("There is no center with code %(code)s.", code=code))
     if not row.active:
-        raise field_error(field, f"center {code} is inactive")
+        raise field_error(field, _l("Center %(code)s is deactivated.", code=code))
     return row
 
 
@@ -158,8 +151,4 @@ def center_codes(s: Session, center_ids) -> dict[int, str]:
 def _row(s: Session, center_id: int):
     return s.execute(select(C).where(C.c.id == center_id)).first()
 
-
-def _view(row) -> CenterView:
-    return CenterView(id=row.id, code=row.code, name=row.name, district=row.district, active=row.active,
-                      created_at=row.created_at)
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from timebank.auth.access import allow
 from timebank.centers import services
+from timebank.centers.permissions import CHANGE_CENTER, CREATE_CENTER, MANAGE_CENTERS
 from timebank.centers.schemas import CenterCreateSchema, CenterListQuerySchema, CenterUpdateSchema
 from timebank.db import get_db
 from timebank.web.access import current_principal, page_blueprint
@@ -16,7 +17,7 @@ bp = page_blueprint("centers", __name__, url_prefix="/centers", template_folder=
 
 
 @bp.get("/")
-@allow("admin")
+@allow(MANAGE_CENTERS)
 def index():
     args = query(CenterListQuerySchema())
     centers = services.list_centers(get_db(), actor=current_principal(), **args)
@@ -24,7 +25,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow("admin")
+@allow(CREATE_CENTER)
 def create():
     state = FormState()
     if request.method == "POST":
@@ -37,7 +38,7 @@ def create():
 
 
 @bp.route("/<int:center_id>/edit", methods=["GET", "POST"])
-@allow("admin")
+@allow(CHANGE_CENTER)
 def edit(center_id: int):
     db, actor = get_db(), current_principal()
     center = services.get_center(db, actor=actor, center_id=center_id)
@@ -52,7 +53,7 @@ def edit(center_id: int):
 
 
 add_active_toggle(
-    bp, "/<int:center_id>/active", roles=("admin",),
+    bp, "/<int:center_id>/active", permission=CHANGE_CENTER,
     change=lambda db, *, actor, active, center_id: services.set_center_active(
         db, actor=actor, center_id=center_id, active=active),
     activated=lambda center: _("Center %(code)s is active again.", code=center.code),

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from timebank.api import ApiBlueprint, current_principal
-from timebank.auth.access import ROLES, allow
+from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.service_types import services
+from timebank.service_types.permissions import MANAGE_SERVICE_TYPES, READ_SERVICE_TYPES
 from timebank.service_types.schemas import (
     ServiceTypeCreateSchema,
     ServiceTypeListQuerySchema,
@@ -17,7 +18,7 @@ blp = ApiBlueprint("service-types", __name__, description="What volunteers do, a
 
 
 @blp.post("/service-types")
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 @blp.arguments(ServiceTypeCreateSchema)
 @blp.response(201, ServiceTypeSchema, description="the new service type")
 @blp.refuses(409, "already_exists: a service type with this code exists")
@@ -27,7 +28,7 @@ def create_service_type(data):
 
 
 @blp.get("/service-types")
-@allow(*ROLES)
+@allow(READ_SERVICE_TYPES)
 @blp.arguments(ServiceTypeListQuerySchema, location="query")
 @blp.response(200, ServiceTypePageSchema, description="one page of service types")
 def list_service_types(query):
@@ -36,7 +37,7 @@ def list_service_types(query):
 
 
 @blp.patch("/service-types/<int:service_type_id>")
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 @blp.arguments(ServiceTypeUpdateSchema, required=False)
 @blp.response(200, ServiceTypeSchema, description="the service type as it is now")
 def update_service_type(data, service_type_id: int):

@@ -1,9 +1,11 @@
 """What crosses the HTTP boundary for service types: the one contract for the API and the pages."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow import ValidationError, fields, post_load, validates_schema
 
-from timebank.schemas import Credits, PageSchema, PagingQuerySchema, text_field
+from timebank.schemas import REQUIRED, Credits, PageSchema, PagingQuerySchema, Schema, by_rule, text_field
+from timebank.service_types.rules import (CODE_MAX, NAME_MAX, check_rate, normalize_service_type_code,
+                                          normalize_service_type_name)
 
 
 class ServiceTypeSchema(Schema):
@@ -18,16 +20,18 @@ class ServiceTypeSchema(Schema):
 
 
 class ServiceTypeCreateSchema(Schema):
-    code = text_field(32, required=True, metadata={"example": "meal-delivery"})
-    name = text_field(80, metadata={"description": "the Chinese name (same as name_zh)", "example": "助餐送餐"})
-    name_zh = text_field(80)
-    name_en = text_field(80, metadata={"description": "defaults to the Chinese name", "example": "Meal delivery"})
-    credits_per_hour = Credits(required=True)
+    code = text_field(CODE_MAX, rule=normalize_service_type_code, required=True, metadata={"example": "meal-delivery"})
+    name = text_field(NAME_MAX, rule=normalize_service_type_name,
+                      metadata={"description": "the Chinese name (same as name_zh)", "example": "助餐送餐"})
+    name_zh = text_field(NAME_MAX, rule=normalize_service_type_name)
+    name_en = text_field(NAME_MAX, rule=normalize_service_type_name,
+                         metadata={"description": "defaults to the Chinese name", "example": "Meal delivery"})
+    credits_per_hour = Credits(required=True, validate=by_rule(check_rate))
 
     @validates_schema
     def _needs_a_name(self, data, **kwargs):
         if not data.get("name") and not data.get("name_zh"):
-            raise ValidationError("Missing data for required field.", "name")
+            raise ValidationError(REQUIRED, "name")
 
     @post_load
     def _one_chinese_name(self, data, **kwargs):
@@ -37,9 +41,9 @@ class ServiceTypeCreateSchema(Schema):
 
 
 class ServiceTypeUpdateSchema(Schema):
-    name_zh = text_field(80)
-    name_en = text_field(80)
-    credits_per_hour = Credits()
+    name_zh = text_field(NAME_MAX, rule=normalize_service_type_name)
+    name_en = text_field(NAME_MAX, rule=normalize_service_type_name)
+    credits_per_hour = Credits(validate=by_rule(check_rate))
     active = fields.Boolean()
 
 

@@ -8,6 +8,7 @@ from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.paging import Page
 from timebank.service_types import services
+from timebank.service_types.permissions import MANAGE_SERVICE_TYPES
 from timebank.service_types.schemas import ServiceTypeCreateSchema, ServiceTypeUpdateSchema
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, load_and_call
@@ -20,7 +21,7 @@ FORM_FIELDS = ("name_zh", "name_en", "credits_per_hour")
 
 
 @bp.get("/")
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 def index():
     active = {"true": True, "false": False}.get(request.args.get("active", ""))
     found = services.list_service_types(get_db(), actor=current_principal(), active=active)
@@ -28,7 +29,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 def create():
     state = FormState()
     if request.method == "POST":
@@ -41,7 +42,7 @@ def create():
 
 
 @bp.route("/<int:service_type_id>/edit", methods=["GET", "POST"])
-@allow("admin")
+@allow(MANAGE_SERVICE_TYPES)
 def edit(service_type_id: int):
     db, actor = get_db(), current_principal()
     found = services.get_service_type(db, actor=actor, service_type_id=service_type_id)
@@ -57,7 +58,7 @@ def edit(service_type_id: int):
 
 
 add_active_toggle(
-    bp, "/<int:service_type_id>/active", roles=("admin",),
+    bp, "/<int:service_type_id>/active", permission=MANAGE_SERVICE_TYPES,
     change=lambda db, *, actor, active, service_type_id: services.update_service_type(
         db, actor=actor, service_type_id=service_type_id, active=active),
     activated=lambda found: _("Service type %(name)s is active again.", name=found.name_zh),

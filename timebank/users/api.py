@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from timebank.api import ApiBlueprint, current_principal
-from timebank.auth.access import ROLES, allow
+from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.users import services
+from timebank.users.permissions import MANAGE_USERS, MANAGE_VOLUNTEER_LOGINS, READ_USER
 from timebank.users.schemas import (
     NewUserSchema,
     UserCreateSchema,
@@ -18,7 +19,7 @@ blp = ApiBlueprint("users", __name__, description="Who may sign in, with which r
 
 
 @blp.post("/users")
-@allow("admin")
+@allow(MANAGE_USERS)
 @blp.arguments(UserCreateSchema)
 @blp.response(201, NewUserSchema, description="the new user (with one_time_password when it was generated)")
 @blp.refuses(409, "already_exists: the username is taken")
@@ -28,7 +29,7 @@ def create_user(data):
 
 
 @blp.get("/users")
-@allow("admin")
+@allow(MANAGE_USERS)
 @blp.arguments(UserListQuerySchema, location="query")
 @blp.response(200, UserPageSchema, description="one page of users")
 def list_users(query):
@@ -37,7 +38,7 @@ def list_users(query):
 
 
 @blp.get("/users/<int:user_id>")
-@allow(*ROLES)
+@allow(READ_USER)
 @blp.response(200, UserSchema, description="the user")
 def get_user(user_id: int):
     """One user (an admin may read anyone; others only themselves)"""
@@ -45,7 +46,7 @@ def get_user(user_id: int):
 
 
 @blp.patch("/users/<int:user_id>")
-@allow("admin")
+@allow(MANAGE_USERS)
 @blp.arguments(UserUpdateSchema, required=False)
 @blp.response(200, UserSchema, description="the user as they are now")
 @blp.refuses(409, "last_admin: the last active admin cannot be deactivated or demoted")
@@ -55,7 +56,7 @@ def update_user(data, user_id: int):
 
 
 @blp.post("/users/<int:user_id>/reset-password")
-@allow("admin")
+@allow(MANAGE_VOLUNTEER_LOGINS)
 @blp.response(200, NewUserSchema, description="the user, with one_time_password")
 def reset_password(user_id: int):
     """Give a user a new one-time password (returned once), ending all their sessions and tokens"""

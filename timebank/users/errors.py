@@ -1,14 +1,20 @@
 """Why the users services refuse a request, beyond the shared errors."""
 from __future__ import annotations
 
-from timebank.errors import DomainError
+from flask_babel import lazy_gettext as _l
+
+from timebank.errors import DomainError, NotFound
 
 
 class LastAdmin(DomainError):
-    """The last active admin cannot be deactivated or demoted: nobody could manage the city any more."""
-
     code = "last_admin"
     status = 409
+    message = _l("The last active admin cannot be deactivated or given another role: nobody could manage the city any "
+                 "more.")
+
+
+class UserNotFound(NotFound):
+    message = _l("There is no user number %(user_id)s, or it is not yours to see.")
 
 
 class OwnAccount(DomainError):
@@ -21,5 +27,6 @@ class OwnAccount(DomainError):
 class NotAVolunteerLogin(DomainError):
     """Center staff manage only the sign-ins of their own center's volunteers."""
 
+    message = _l("Center staff manage only the sign-ins of their own center's volunteers.")
     code = "forbidden"
     status = 403

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -16,13 +17,14 @@ from timebank.audit.services import changes_between, record
 from timebank.auth import passwords
 from timebank.auth.access import ROLES, Principal
 from timebank.auth.models import SupervisorCenter, User
-from timebank.centers.services import center_codes, center_for_write, require_admin
+from timebank.centers.services import center_codes, center_for_write
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFailed, field_error
+from timebank.errors import NotFound, AlreadyExists, FieldErrors, ValidationFailed, field_error
 from timebank.paging import Page, escape_like, paginate
-from timebank.users.errors import LastAdmin, NotAVolunteerLogin, OwnAccount
-from timebank.users.rules import normalize_username, one_time_password
+from timebank.users.errors import LastAdmin, NotAVolunteerLogin, OwnAccount, UserNotFound
+from timebank.users.permissions import MANAGE_USERS, MANAGE_VOLUNTEER_LOGINS
+from timebank.users.rules import LOCALES, normalize_display_name, normalize_username, one_time_password
 from timebank.volunteers.models import Volunteer
 from timebank.volunteers.services import get_volunteer
 
@@ -31,7 +33,6 @@ SC = SupervisorCenter.__table__
 V = Volunteer.__table__
 
 EDITABLE = ("display_name", "role", "center", "supervised_centers", "volunteer_id", "active", "locale")
-LOCALES = ("zh", "en")
 _SCOPE_FIELDS = ("role", "center_id", "volunteer_id", "active", "supervised_centers")
 
 
@@ -58,7 +59,7 @@ def create_user(db: Database, *, actor: Principal, username: str, password: str 
                 display_name: str = "", must_change_password: bool = False) -> UserView:
     """Create a user. Without ``password`` a one-time password is generated, returned once in the view's
     ``one_time_password``, and must be changed at first sign-in."""
-    require_admin(actor, "create a user")
+    MANAGE_USERS.require(actor)
     return _create_user(db, actor=actor, username=username, password=password, role=role, center=center,
                         volunteer_id=volunteer_id, supervised_centers=supervised_centers,
                         display_name=display_name, must_change_password=must_change_password)
@@ -93,7 +94,7 @@ def _create_user(db: Database, *, actor: Principal, username: str, password: str
                  display_name: str = "", must_change_password: bool = False) -> UserView:
     problems = FieldErrors()
     username = problems.check("username", normalize_username, username)
-    display_name = problems.check("display_name", _display_name, display_name)
+    display_name = problems.check("display_name", normalize_display_name, display_name)
     generated = None
     if password is None:
         password = generated = one_time_password()
@@ -102,13 +103,14 @@ def _create_user(db: Database, *, actor: Principal, username: str, password: str
         for message in _password_problems(password, username):
             problems.add("password", message)
     if role not in ROLES:
-        problems.add("role", f"must be one of {', '.join(ROLES)}")
+        problems.add("role", _one_of(ROLES))
     problems.raise_if_any()
     password_hash = _hash(password)  # slow on purpose: before the transaction, not while holding its locks
 
     def work(s: Session) -> UserView:
         if s.execute(select(U.c.id).where(U.c.username == username)).first() is not None:
-            raise field_error("username", f"the username {username} is taken", AlreadyExists)
+            raise field_error("username", _l("The username %(username)s is taken.", username=username),
+                              AlreadyExists)
         scope = _scope_for(s, actor, role, center, volunteer_id, supervised_centers)
         user_id = s.execute(insert(U).values(
             username=username, password_hash=password_hash, role=role, center_id=scope["center_id"],
@@ -127,7 +129,7 @@ def _create_user(db: Database, *, actor: Principal, username: str, password: str
 
 def list_users(db: Database, *, actor: Principal, search: str | None = None, role: str | None = None,
                active: bool | None = None, page: int = 1, per_page: int = 20) -> Page[UserView]:
-    require_admin(actor, "list users")
+    MANAGE_USERS.require(actor)
     query = select(U)
     if role:
         query = query.where(U.c.role == role)
@@ -151,7 +153,7 @@ def get_user(db: Database, *, actor: Principal, user_id: int) -> UserView:
     """An admin may read any user; everyone may read themselves."""
     def work(s: Session) -> UserView:
         if not actor.sees_everything and actor.user_id != user_id:
-            raise NotFound(f"no user {user_id}")
+            raise UserNotFound(user_id=user_id)
         return _load(s, user_id)
 
     return db.transaction(work, readonly=True)
@@ -159,19 +161,19 @@ def get_user(db: Database, *, actor: Principal, user_id: int) -> UserView:
 
 def update_user(db: Database, *, actor: Principal, user_id: int, **changes) -> UserView:
     """Change any of ``EDITABLE``. The result must still be a consistent user of its role (staff have a center …)."""
-    require_admin(actor, "change a user")
+    MANAGE_USERS.require(actor)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationFailed("unknown fields", fields={name: ["unknown field"] for name in sorted(unknown)})
+        raise ValidationFailed(fields={name: [_l("This field is not expected.")] for name in sorted(unknown)})
     problems = FieldErrors()
     if "display_name" in changes:
-        changes["display_name"] = problems.check("display_name", _display_name, changes["display_name"])
+        changes["display_name"] = problems.check("display_name", normalize_display_name, changes["display_name"])
     if "role" in changes and changes["role"] not in ROLES:
-        problems.add("role", f"must be one of {', '.join(ROLES)}")
+        problems.add("role", _one_of(ROLES))
     if "active" in changes and not isinstance(changes["active"], bool):
-        problems.add("active", "must be true or false")
+        problems.add("active", _l("Please choose yes or no."))
     if changes.get("locale") not in (None, *LOCALES):
-        problems.add("locale", f"must be one of {', '.join(LOCALES)}")
+        problems.add("locale", _one_of(LOCALES))
     problems.raise_if_any()
 
     def work(s: Session) -> UserView:
@@ -227,9 +229,9 @@ def set_user_active(db: Database, *, actor: Principal, user_id: int, active: boo
 def set_own_language(db: Database, *, actor: Principal, language: str) -> None:
     """A signed-in person keeps their language on their user row, so it follows them to another device."""
     if actor.user_id is None:
-        raise ValidationFailed("only a signed-in person has a language of their own")
+        raise ValidationFailed(_l("Only a signed-in person has a language of their own."))
     if language not in LOCALES:
-        raise ValidationFailed("unknown language", fields={"language": [f"one of {', '.join(LOCALES)}"]})
+        raise ValidationFailed(fields={"language": [_one_of(LOCALES)]})
 
     def work(s: Session) -> None:
         s.execute(update(User).where(User.id == actor.user_id).values(locale=language))
@@ -289,11 +291,11 @@ def _scope_for(s: Session, actor: Principal, role: str, center, volunteer_id, su
     scope = {"center_id": None, "volunteer_id": None, "supervised_center_ids": [], "supervised_codes": set()}
     if role == "staff":
         if not center:
-            problems.add("center", "staff need a center")
+            problems.add("center", _l("Staff need a center."))
         else:
             scope["center_id"] = _or_collect(problems, lambda: center_for_write(s, actor, center, "center").id)
     elif center:
-        problems.add("center", "only staff have a center")
+        problems.add("center", _l("Only staff have a center: leave it empty for this role."))
     if role == "supervisor":
         for code in supervised_centers or ():
             row = _or_collect(problems, lambda code=code: center_for_write(s, actor, code, "supervised_centers"))
@@ -301,19 +303,20 @@ def _scope_for(s: Session, actor: Principal, role: str, center, volunteer_id, su
                 scope["supervised_codes"].add(row.code)
                 scope["supervised_center_ids"].append(row.id)
     elif supervised_centers:
-        problems.add("supervised_centers", "only supervisors are assigned centers")
+        problems.add("supervised_centers", _l("Only supervisors supervise centers: choose none for this role."))
     if role == "volunteer":
         if volunteer_id is None:
-            problems.add("volunteer_id", "a volunteer user is linked to a volunteer profile")
+            problems.add("volunteer_id", _l("A volunteer's sign-in needs the volunteer number."))
         elif s.execute(select(V.c.id).where(V.c.id == volunteer_id)).first() is None:
-            problems.add("volunteer_id", f"no volunteer {volunteer_id}")
+            problems.add("volunteer_id", _l("There is no volunteer number %(id)s.", id=volunteer_id))
         else:
             holder = s.execute(select(U.c.id).where(U.c.volunteer_id == volunteer_id)).scalar()
             if holder is not None and holder != user_id:
-                problems.add("volunteer_id", "this volunteer already has a user")
+                problems.add("volunteer_id", _l("This volunteer already has a sign-in."))
             scope["volunteer_id"] = volunteer_id
     elif volunteer_id is not None:
-        problems.add("volunteer_id", "only volunteer users are linked to a volunteer profile")
+        problems.add("volunteer_id", _l("Only a volunteer's sign-in has a volunteer number: leave it empty for this "
+                                        "role."))
     problems.raise_if_any()
     return scope
 
@@ -335,8 +338,7 @@ def _assign_centers(s: Session, user_id: int, center_ids) -> None:
 
 def _require_login_manager(actor: Principal) -> None:
     """Admins manage every sign-in; center staff their own center's volunteers' (checked per user)."""
-    if actor.role != "staff":
-        require_admin(actor, "manage sign-ins")
+    MANAGE_VOLUNTEER_LOGINS.require(actor)
 
 
 def _require_own_volunteer_login(s: Session, actor: Principal, row) -> None:
@@ -354,27 +356,24 @@ def _refuse_losing_last_admin(s: Session, user_id: int) -> None:
         raise LastAdmin()
 
 
-def _password_problems(password, username: str | None) -> list[str]:
+def _password_problems(password, username: str | None) -> list:
     if not isinstance(password, str):
-        return ["a password is required"]
+        return [_l("This field is required.")]
     return passwords.check_password_policy(password, username=username)
+
+
+def _one_of(choices) -> object:
+    return _l("Please choose one of: %(choices)s.", choices=", ".join(choices))
 
 
 def _hash(password: str) -> str:
     return passwords.hash_password(password)
 
 
-def _display_name(value) -> str:
-    text = " ".join(str(value or "").split())
-    if len(text) > 60:
-        raise ValueError("a display name has at most 60 characters")
-    return text
-
-
 def _row(s: Session, user_id: int):
     row = s.execute(select(U).where(U.c.id == user_id)).first()
     if row is None:
-        raise NotFound(f"no user {user_id}")
+        raise UserNotFound(user_id=user_id)
     return row
 
 

@@ -11,12 +11,13 @@ from timebank.auth.access import ROLES, allow
 from timebank.centers.views import center_choices
 from timebank.db import get_db
 from timebank.users import services
+from timebank.users.permissions import MANAGE_USERS, MANAGE_VOLUNTEER_LOGINS
 from timebank.users.schemas import UserCreateSchema, UserListQuerySchema, UserUpdateSchema
 from timebank.errors import AlreadyExists, ValidationFailed
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, flash_refusal, load_and_call, query
 from timebank.web.lists import ListFilter, add_active_toggle, status_filter
-from timebank.web.messages import ROLE_NAMES
+from timebank.web.layout import ROLE_NAMES
 
 bp = page_blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
@@ -25,7 +26,7 @@ EDIT_FIELDS = ("display_name", "role", "center", "supervised_centers", "voluntee
 
 
 @bp.get("/")
-@allow("admin")
+@allow(MANAGE_USERS)
 def index():
     args = query(UserListQuerySchema())
     users = services.list_users(get_db(), actor=current_principal(), **args)
@@ -34,7 +35,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow("admin")
+@allow(MANAGE_USERS)
 def create():
     db, actor = get_db(), current_principal()
     # A link from a volunteer's page fills in the role and the profile.
@@ -50,7 +51,7 @@ def create():
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
-@allow("admin")
+@allow(MANAGE_USERS)
 def edit(user_id: int):
     db, actor = get_db(), current_principal()
     user = services.get_user(db, actor=actor, user_id=user_id)
@@ -67,7 +68,7 @@ def edit(user_id: int):
 
 
 add_active_toggle(
-    bp, "/<int:user_id>/active", roles=("admin",),
+    bp, "/<int:user_id>/active", permission=MANAGE_USERS,
     change=lambda db, *, actor, active, user_id: services.set_user_active(
         db, actor=actor, user_id=user_id, active=active),
     activated=lambda user: _("User %(username)s is active again.", username=user.username),
@@ -77,7 +78,7 @@ add_active_toggle(
 
 
 @bp.post("/<int:user_id>/password")
-@allow("admin", "staff")
+@allow(MANAGE_VOLUNTEER_LOGINS)
 def reset_password(user_id: int):
     """A new one-time password (admins: anyone's; staff: their center's volunteers'), shown once after a redirect."""
     user = services.reset_password(get_db(), actor=current_principal(), user_id=user_id)
@@ -85,7 +86,7 @@ def reset_password(user_id: int):
 
 
 @bp.post("/for-volunteer/<int:volunteer_id>")
-@allow("admin", "staff")
+@allow(MANAGE_VOLUNTEER_LOGINS)
 def create_volunteer_login(volunteer_id: int):
     """The volunteer's page's "create a sign-in" button: username = their phone, a one-time password shown once."""
     try:
@@ -102,7 +103,7 @@ def create_volunteer_login(volunteer_id: int):
 
 
 @bp.get("/<int:user_id>/one-time-password")
-@allow("admin", "staff")
+@allow(MANAGE_VOLUNTEER_LOGINS)
 def one_time_password(user_id: int):
     """Shows the password made by the POST just before, once: a reload (or another tab) finds it gone."""
     shown = session.pop(ONCE_KEY, None)

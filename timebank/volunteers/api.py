@@ -7,11 +7,13 @@ from flask import Response, request
 from flask_babel import get_locale
 
 from timebank.api import ApiBlueprint, current_principal
-from timebank.auth.access import ROLES, allow
+from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.errors import ValidationFailed
 from timebank.request_limits import MAX_UPLOAD_BODY, accepts_body_up_to
 from timebank.volunteers import csv_import, services
+from timebank.volunteers.permissions import (CHANGE_VOLUNTEER, IMPORT_VOLUNTEERS, LIST_VOLUNTEERS, READ_VOLUNTEER,
+                                             REGISTER_VOLUNTEER)
 from timebank.volunteers.spreadsheet import check_size, refuse, say, too_large
 from timebank.volunteers.schemas import (
     ImportReportSchema,
@@ -41,7 +43,7 @@ IMPORT_BODY = {
 
 
 @blp.post("/volunteers")
-@allow("admin", "staff")
+@allow(REGISTER_VOLUNTEER)
 @blp.arguments(VolunteerCreateSchema)
 @blp.response(201, VolunteerSchema, description="the new volunteer")
 @blp.refuses(409, "already_exists: the phone number is already registered")
@@ -51,7 +53,7 @@ def create_volunteer(data):
 
 
 @blp.get("/volunteers")
-@allow("admin", "staff", "supervisor")
+@allow(LIST_VOLUNTEERS)
 @blp.arguments(VolunteerListQuerySchema, location="query")
 @blp.response(200, VolunteerPageSchema, description="one page of volunteers")
 def list_volunteers(query):
@@ -60,7 +62,7 @@ def list_volunteers(query):
 
 
 @blp.get("/volunteers/<int:volunteer_id>")
-@allow(*ROLES)
+@allow(READ_VOLUNTEER)
 @blp.response(200, VolunteerSchema, description="the volunteer")
 def get_volunteer(volunteer_id: int):
     """One volunteer (a volunteer may read only their own profile; others are 404)"""
@@ -68,7 +70,7 @@ def get_volunteer(volunteer_id: int):
 
 
 @blp.patch("/volunteers/<int:volunteer_id>")
-@allow("admin", "staff")
+@allow(CHANGE_VOLUNTEER)
 @blp.arguments(VolunteerUpdateSchema, required=False)
 @blp.response(200, VolunteerSchema, description="the volunteer as they are now")
 @blp.refuses(409, "already_exists: the new phone number is already registered")
@@ -78,7 +80,7 @@ def update_volunteer(data, volunteer_id: int):
 
 
 @blp.post("/volunteers/import")
-@allow("admin", "staff")
+@allow(IMPORT_VOLUNTEERS)
 @accepts_body_up_to(MAX_UPLOAD_BODY)
 @blp.arguments(VolunteerImportQuerySchema, location="query")
 @blp.response(201, ImportReportSchema, description="imported; the report")
@@ -108,7 +110,7 @@ def import_volunteers(query):
 
 
 @blp.get("/volunteers/import-template")
-@allow("admin", "staff")
+@allow(IMPORT_VOLUNTEERS)
 @blp.arguments(ImportTemplateQuerySchema, location="query")
 @blp.doc(responses={"200": {"description": "the template", "content": {
     "text/csv": {"schema": {"type": "string"}},

@@ -37,6 +37,7 @@ from timebank.db import Database
 from timebank.errors import NotFound
 from timebank.ledger.models import Account
 from timebank.volunteers.models import PendingImport, Volunteer
+from timebank.volunteers.permissions import IMPORT_VOLUNTEERS
 from timebank.volunteers.rules import NAME_MAX, normalize_birth_year, normalize_id_card_tail, normalize_name, \
     normalize_phone
 from timebank.volunteers.services import may_see
@@ -435,8 +436,7 @@ PENDING_GONE = _l("This check has expired or was already used. Choose the file a
 
 
 def _require_importer(actor: Principal) -> None:
-    if actor.role not in ("admin", "system", "staff"):
-        raise Forbidden("only staff and admins may import volunteers")
+    IMPORT_VOLUNTEERS.require(actor)
 
 
 # --------------------------------------------------------------------------------------------- the blank template

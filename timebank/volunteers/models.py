@@ -10,21 +10,23 @@ from sqlmodel import Field, SQLModel
 
 from timebank.db import UTCDateTime
 from timebank.ledger.models import BigId
+from timebank.volunteers.rules import BIRTH_YEAR_MIN, BIRTH_YEAR_STORED_MAX, ID_CARD_TAIL_LENGTH, NAME_MAX, PHONE_MAX
 
 
 class Volunteer(SQLModel, table=True):
     __tablename__ = "volunteer"
     __table_args__ = (
-        CheckConstraint("birth_year IS NULL OR (birth_year BETWEEN 1900 AND 2100)", name="volunteer_birth_year"),
+        CheckConstraint(f"birth_year IS NULL OR (birth_year BETWEEN {BIRTH_YEAR_MIN} AND {BIRTH_YEAR_STORED_MAX})",
+                        name="volunteer_birth_year"),
         Index("ix_volunteer_home_center", "home_center_id", "id"),
         Index("ix_volunteer_name", "name"),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
-    name: str = Field(sa_column=Column(String(60), nullable=False))
-    phone: str = Field(sa_column=Column(String(20), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(NAME_MAX), nullable=False))
+    phone: str = Field(sa_column=Column(String(PHONE_MAX), nullable=False, unique=True))
     home_center_id: int = Field(sa_column=Column(BigInteger, ForeignKey("center.id"), nullable=False))
-    id_card_tail: Optional[str] = Field(default=None, sa_column=Column(String(4), nullable=True))
+    id_card_tail: Optional[str] = Field(default=None, sa_column=Column(String(ID_CARD_TAIL_LENGTH), nullable=True))
     birth_year: Optional[int] = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("account.id"), nullable=False, unique=True))

@@ -1,27 +1,39 @@
-"""What a volunteer's phone number, name, ID card tail or birth year may be.
+"""What a volunteer's phone number, name, ID card tail or birth year may be; each limit is defined here once and used
+by the table, the service, the import and the schemas.
 
-Pure: no database, no Flask. Each ``normalize_*`` returns the stored form or raises ``ValueError`` with a message
-a person can act on."""
+Pure: no database, no Flask request. Each ``normalize_*`` returns the stored form or raises ``ValueError`` with a
+sentence (a lazy translation) a person can act on. A name is stored as it was typed (only whitespace is collapsed):
+its characters are judged in their half-width form, so ``买买提·艾力`` and ``Anne－Marie`` are names as typed."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
+from timebank.text import REQUIRED, collapse_whitespace
+
 NAME_MAX = 60
+PHONE_MAX = 20  # stored: 11 digits; the column leaves room
+PHONE_INPUT_MAX = 30  # as typed, with spaces, dashes and +86
+ID_CARD_TAIL_LENGTH = 4
+BIRTH_YEAR_MIN = 1900
+BIRTH_YEAR_STORED_MAX = 2100  # the table's bound; the rule's is this year
 
 # Mainland mobile numbers: 11 digits, 1 then 3–9. Landlines are not accepted: volunteers sign in with their phones.
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
 _ID_CARD_TAIL = re.compile(r"[0-9]{3}[0-9X]")
-# Characters a name may hold besides letters: the separators of minority and foreign names (买买提·艾力, Anne-Marie).
-_NAME_PUNCTUATION = set("·•・.-' ")
+# Characters a name may hold besides letters, judged after width folding: the separators of minority and foreign
+# names (买买提·艾力 with the middle dot in any of its forms, Anne-Marie, O'Neil, J. Smith).
+_NAME_PUNCTUATION = set("·•・‧∙.-'’ ")
 
 
 def normalize_phone(text: str) -> str:
-    """``"+86 138-0013-8000"`` → ``"13800138000"``."""
+    """``"+86 138-0013-8000"`` → ``"13800138000"`` (full-width digits too: a phone number is an identifier)."""
     if not isinstance(text, str):
-        raise ValueError("a phone number is required")
+        raise ValueError(REQUIRED)
     compact = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", text))
     if compact.startswith("+86"):
         compact = compact[3:]
@@ -30,24 +42,25 @@ def normalize_phone(text: str) -> str:
     elif compact.startswith("86") and len(compact) == 13:
         compact = compact[2:]
     if not compact:
-        raise ValueError("a phone number is required")
+        raise ValueError(REQUIRED)
     if not _MOBILE.fullmatch(compact):
-        raise ValueError("not a mainland mobile number (11 digits starting with 13–19)")
+        raise ValueError(_l("Please enter a mainland mobile number: 11 digits starting with 13 to 19."))
     return compact
 
 
 def normalize_name(text: str) -> str:
-    """A person's name: letters of any script and the separators names use, at most 60 characters."""
+    """A person's name as typed (whitespace collapsed): letters of any script and the separators names use."""
     if not isinstance(text, str):
-        raise ValueError("a name is required")
-    name = " ".join(unicodedata.normalize("NFKC", text).split())
+        raise ValueError(REQUIRED)
+    name = collapse_whitespace(text)
     if not name:
-        raise ValueError("a name is required")
+        raise ValueError(REQUIRED)
     if len(name) > NAME_MAX:
-        raise ValueError(f"a name has at most {NAME_MAX} characters")
+        raise ValueError(_l("Please enter at most %(limit)s characters.", limit=NAME_MAX))
     for char in name:
-        if not (unicodedata.category(char)[0] in "LM" or char in _NAME_PUNCTUATION):
-            raise ValueError(f"a name may not contain {char!r}")
+        folded = unicodedata.normalize("NFKC", char)
+        if not all(unicodedata.category(c)[0] in "LM" or c in _NAME_PUNCTUATION for c in folded):
+            raise ValueError(_l("A name may not contain “%(char)s”.", char=char))
     return name
 
 
@@ -59,20 +72,23 @@ def normalize_id_card_tail(text: str | None) -> str | None:
     if not tail:
         return None
     if not _ID_CARD_TAIL.fullmatch(tail):
-        raise ValueError("the ID card tail is 4 characters: 3 digits, then a digit or X")
+        raise ValueError(_l("The ID card tail is 4 characters: 3 digits, then a digit or X."))
     return tail
 
 
 def normalize_birth_year(value, *, today: date | None = None) -> int | None:
+    """A year from 1900 to this year; empty means unknown."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise ValueError("not a year")
-    try:
-        year = int(str(value).strip())
-    except ValueError:
-        raise ValueError("not a year") from None
     this_year = (today or date.today()).year
-    if not 1900 <= year <= this_year:
-        raise ValueError(f"a birth year is between 1900 and {this_year}")
+    out_of_range = ValueError(_l("Please enter a year of birth from %(first)s to %(last)s.",
+                                 first=BIRTH_YEAR_MIN, last=this_year))
+    if isinstance(value, bool):
+        raise out_of_range
+    try:
+        year = int(unicodedata.normalize("NFKC", str(value)).strip())
+    except ValueError:
+        raise out_of_range from None
+    if not BIRTH_YEAR_MIN <= year <= this_year:
+        raise out_of_range
     return year

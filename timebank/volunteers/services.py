@@ -14,7 +14,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
-from timebank.auth.access import Forbidden, Principal
+from timebank.auth.access import Principal
 from timebank.centers.models import Center
 from timebank.centers.services import center_for_write
 from timebank.clock import utcnow
@@ -22,15 +22,20 @@ from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFailed, field_error
 from timebank.ledger.accounts import label_account, open_account_in
 from timebank.paging import Page, escape_like, paginate
+from timebank.text import search_variants
 from timebank.volunteers.models import Volunteer
 from timebank.volunteers.spreadsheet import say
+from timebank.volunteers.permissions import CHANGE_VOLUNTEER, REGISTER_VOLUNTEER
 from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
 
 V = Volunteer.__table__
 C = Center.__table__
 
 EDITABLE = ("name", "phone", "home_center", "id_card_tail", "birth_year", "active")
-_MANAGERS = ("admin", "system", "staff")  # who may create and change volunteers (staff: in their own center)
+
+
+class VolunteerNotFound(NotFound):
+    message = _l("There is no volunteer number %(volunteer_id)s, or they are not yours to see.")
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class VolunteerView:
 def create_volunteer(db: Database, *, actor: Principal, name: str, phone: str, home_center: str,
                      id_card_tail: str | None = None, birth_year: int | None = None) -> VolunteerView:
     """Register a volunteer at ``home_center`` (a center code) and open their ledger account ``volunteer:<id>``."""
-    _require_manager(actor)
+    REGISTER_VOLUNTEER.require(actor)
     problems = FieldErrors()
     name = problems.check("name", normalize_name, name)
     phone = problems.check("phone", normalize_phone, phone)
@@ -82,7 +87,7 @@ def list_volunteers(db: Database, *, actor: Principal, search: str | None = None
     if search and search.strip():
         term = search.strip()
         digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [V.c.name.ilike(f"%{escape_like(term)}%", escape="\\")]
+        conditions = [V.c.name.ilike(f"%{escape_like(variant)}%", escape="\\") for variant in search_variants(term)]
         if digits and len(digits) == len(term.replace(" ", "").replace("-", "")):
             conditions.append(V.c.phone.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
@@ -99,10 +104,10 @@ def get_volunteer(db: Database, *, actor: Principal, volunteer_id: int) -> Volun
 
 def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **changes) -> VolunteerView:
     """Change any of ``EDITABLE``; a field given as ``None`` clears it (only the optional ones may be cleared)."""
-    _require_manager(actor)
+    CHANGE_VOLUNTEER.require(actor)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationFailed("unknown fields", fields={field: ["unknown field"] for field in sorted(unknown)})
+        raise ValidationFailed(fields={field: [_l("This field is not expected.")] for field in sorted(unknown)})
     problems = FieldErrors()
     wanted = {}
     for field, rule in (("name", normalize_name), ("phone", normalize_phone),
@@ -111,7 +116,7 @@ def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **cha
             wanted[field] = problems.check(field, rule, changes[field])
     if "active" in changes:
         if not isinstance(changes["active"], bool):
-            problems.add("active", "must be true or false")
+            problems.add("active", _l("Please choose yes or no."))
         wanted["active"] = changes["active"]
     problems.raise_if_any()
 
@@ -173,13 +178,8 @@ def _visible(query, actor: Principal):
 def _visible_row(s: Session, actor: Principal, volunteer_id: int):
     row = _row(s, volunteer_id)
     if row is None or not may_see(actor, row.id, row.home_center_id):
-        raise NotFound(f"no volunteer {volunteer_id}")
+        raise VolunteerNotFound(volunteer_id=volunteer_id)
     return row
-
-
-def _require_manager(actor: Principal) -> None:
-    if actor.role not in _MANAGERS:
-        raise Forbidden("only staff and admins may register or change volunteers")
 
 
 PHONE_UNAVAILABLE = _l("The phone number %(phone)s cannot be registered here; ask the city admin.")
@@ -192,7 +192,8 @@ def _refuse_taken_phone(s: Session, actor: Principal, phone: str) -> None:
     if known is None:
         return
     if may_see(actor, known.id, known.home_center_id):
-        raise field_error("phone", f"the phone number {phone} is already registered", AlreadyExists)
+        raise field_error("phone", _l("The phone number %(phone)s is already registered.", phone=phone),
+                          AlreadyExists)
     raise field_error("phone", say(PHONE_UNAVAILABLE, phone=phone), AlreadyExists)
 
 

@@ -86,6 +86,7 @@ class FileTooLarge(ValidationFailed):
 
     code = "payload_too_large"
     status = 413
+    message = _l("The request is too large.")
 
 
 def too_large() -> ValidationFailed:

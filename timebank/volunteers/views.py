@@ -17,6 +17,8 @@ from timebank.request_limits import MAX_UPLOAD_BODY, accepts_body_up_to
 from timebank.volunteers import services
 from timebank.volunteers import csv_import
 from timebank.volunteers.api import template_response
+from timebank.volunteers.permissions import (CHANGE_VOLUNTEER, IMPORT_VOLUNTEERS, MANAGE_VOLUNTEERS,
+                                             REGISTER_VOLUNTEER)
 from timebank.volunteers.spreadsheet import check_size, too_large
 from timebank.volunteers.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
 from timebank.web.access import current_principal, page_blueprint
@@ -29,7 +31,7 @@ FORM_FIELDS = ("name", "phone", "home_center", "id_card_tail", "birth_year")
 
 
 @bp.get("/")
-@allow("admin", "staff")
+@allow(MANAGE_VOLUNTEERS)
 def index():
     db, actor = get_db(), current_principal()
     args = query(VolunteerListQuerySchema())
@@ -42,7 +44,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow("admin", "staff")
+@allow(REGISTER_VOLUNTEER)
 def create():
     db, actor = get_db(), current_principal()
     centers = center_choices(db, actor)
@@ -57,7 +59,7 @@ def create():
 
 
 @bp.route("/<int:volunteer_id>/edit", methods=["GET", "POST"])
-@allow("admin", "staff")
+@allow(CHANGE_VOLUNTEER)
 def edit(volunteer_id: int):
     db, actor = get_db(), current_principal()
     volunteer = services.get_volunteer(db, actor=actor, volunteer_id=volunteer_id)
@@ -73,7 +75,7 @@ def edit(volunteer_id: int):
 
 
 add_active_toggle(
-    bp, "/<int:volunteer_id>/active", roles=("admin", "staff"),
+    bp, "/<int:volunteer_id>/active", permission=CHANGE_VOLUNTEER,
     change=lambda db, *, actor, active, volunteer_id: services.set_volunteer_active(
         db, actor=actor, volunteer_id=volunteer_id, active=active),
     activated=lambda volunteer: _("Volunteer %(name)s is active again.", name=volunteer.name),
@@ -82,7 +84,7 @@ add_active_toggle(
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@allow("admin", "staff")
+@allow(IMPORT_VOLUNTEERS)
 @accepts_body_up_to(MAX_UPLOAD_BODY)
 def import_csv():
     """Step 1: upload a file and see the dry-run report. Step 2: confirm, and the same file is imported at once.
@@ -117,7 +119,7 @@ def import_csv():
 
 
 @bp.get("/import/template")
-@allow("admin", "staff")
+@allow(IMPORT_VOLUNTEERS)
 def import_template():
     """The blank file to fill in, as CSV (with a BOM, so Excel shows the Chinese) or XLSX."""
     kind = request.args.get("format", "csv")

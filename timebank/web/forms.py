@@ -2,7 +2,7 @@
 
 A page never validates on its own (beyond a form's own "type it again" inputs): the schema (the one contract shared
 with the API) and the service decide; this module only turns a submitted form into the schema's input and their
-refusals into translated messages per field.
+refusals into messages per field. Every message translates itself (a lazy string rendered in the page's language).
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from flask import flash, request
 from marshmallow import Schema, ValidationError
 
 from timebank.errors import DomainError
-from timebank.web.messages import translate
 
 FORM_ERROR = "_form"  # errors that belong to no single field, shown at the top of the form
 
@@ -104,7 +103,7 @@ def errors_of(error: Exception) -> dict[str, list[str]]:
         errors = _flatten({name: found for name, found in (error.fields or {}).items()
                            if isinstance(found, (str, list, tuple, dict))})
         if not errors:  # a refusal about a field says it beside the field; any other, above the form
-            errors[FORM_ERROR] = [translate(error.message, code=error.code)]
+            errors[FORM_ERROR] = [error.text()]
         return errors
     raise TypeError(f"not a refusal: {error!r}")
 
@@ -119,9 +118,9 @@ def _flatten(messages: dict) -> dict[str, list[str]]:
 
 def _texts(found) -> list[str]:
     if isinstance(found, str):
-        return [translate(found)]
+        return [found]
     if isinstance(found, dict):  # nested or per-item errors: keep the words, drop the structure
         return [text for value in found.values() for text in _texts(value)]
     if isinstance(found, (list, tuple)):
         return [text for value in found for text in _texts(value)]
-    return [translate(str(found))]
+    return [str(found)]  # a lazy string: rendered now, in the page's language

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 
 # The value stored in the cookie and on the user row → the name shown in the switch (in its own language).
@@ -45,13 +45,23 @@ def init_app(app) -> None:
         }
 
 
+# What a command line or a job says: no reader has chosen, and operators read the logs in English.
+OUTSIDE_REQUESTS = "en"
+API_PATH_PREFIX = "/api/"
+
+
 def select_language() -> str:
     """Babel's locale for this request (Flask-Babel's locale selector)."""
+    if not has_request_context():
+        return BABEL_LOCALES[OUTSIDE_REQUESTS]
     return BABEL_LOCALES[current_language()]
 
 
 def current_language() -> str:
-    """This device's choice (the switch sets it), else the signed-in user's stored language, else Chinese."""
+    """The API's caller: their ``Accept-Language``. A page: this device's choice (the switch sets it), else the
+    signed-in user's stored language. Chinese for anyone without a supported preference."""
+    if request.path.startswith(API_PATH_PREFIX):
+        return accepted_language(request.headers.get("Accept-Language"))
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
@@ -61,6 +71,28 @@ def current_language() -> str:
     if principal is not None and principal.locale in LANGUAGES:
         return principal.locale
     return DEFAULT_LANGUAGE
+
+
+def accepted_language(header: str | None) -> str:
+    """The first supported language of an ``Accept-Language`` header, by quality (``zh-CN`` → zh, ``en-GB`` → en);
+    Chinese when it names none of ours."""
+    if not header:
+        return DEFAULT_LANGUAGE
+    preferences = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, options = part.strip().partition(";")
+        quality = 1.0
+        for option in options.split(";"):
+            name, _, value = option.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            preferences.append((-quality, position, primary))
+    return min(preferences)[2] if preferences else DEFAULT_LANGUAGE
 
 
 def html_lang() -> str:

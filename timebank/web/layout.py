@@ -7,7 +7,13 @@ from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 
 from timebank.web.access import current_principal
-from timebank.web.messages import ROLE_NAMES
+
+ROLE_NAMES = {
+    "admin": _l("City admin"),
+    "staff": _l("Center staff"),
+    "supervisor": _l("Supervisor"),
+    "volunteer": _l("Volunteer"),
+}
 
 STAFF_ROLES = frozenset({"admin", "staff", "supervisor"})
 

@@ -9,7 +9,7 @@ from typing import Callable
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from timebank.auth.access import allow
+from timebank.auth.access import Permission, allow
 from timebank.db import get_db
 from timebank.errors import DomainError
 from timebank.web.access import current_principal, safe_next
@@ -30,7 +30,7 @@ def status_filter() -> ListFilter:
     return ListFilter("active", _l("Status"), (("true", _l("Active")), ("false", _l("Inactive"))))
 
 
-def add_active_toggle(bp: Blueprint, rule: str, *, roles: tuple[str, ...], change: Callable,
+def add_active_toggle(bp: Blueprint, rule: str, *, permission: Permission, change: Callable,
                       activated: Callable[[object], str], deactivated: Callable[[object], str],
                       back: str) -> None:
     """Register ``POST rule`` as ``<bp>.set_active``: the button of ``_lists.active_toggle``.
@@ -39,7 +39,7 @@ def add_active_toggle(bp: Blueprint, rule: str, *, roles: tuple[str, ...], chang
     happened, and the page goes back to the list it came from (``next``) or to ``back``.
     """
 
-    @allow(*roles)
+    @allow(permission)
     def set_active(**path_args):
         wanted = request.form.get("active", "")
         state = FormState()
