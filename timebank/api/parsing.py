@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
@@ -29,7 +30,7 @@ MAX_JSON_DEPTH = 32  # our schemas nest three levels at most
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-NUL_MESSAGE = "NUL characters are not allowed."
+NUL_MESSAGE = _l("NUL characters are not allowed.")
 
 
 def nests_deeper_than(data: bytes, limit: int) -> bool:

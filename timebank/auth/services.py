@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Callable
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -106,7 +107,7 @@ def _sign_in(db: Database, *, username: str, password: str, address: str, thrott
     if not passwords.verify_password(user.password_hash, password):
         raise SignInFailed()
     if not user.active:
-        raise SignInFailed("This account is deactivated. Ask the city's administrator.")
+        raise SignInFailed(_l("This account is deactivated. Ask the city's administrator."))
     new_hash = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
 
     def succeed(s: Session):
@@ -189,19 +190,19 @@ def change_password(db: Database, *, principal: Principal, current_password: str
         raise Unauthorized()
     problems = passwords.check_password_policy(new_password, username=principal.username)
     if not problems and new_password == current_password:
-        problems = ["Choose a password different from the current one."]
+        problems = [_l("Choose a password different from the current one.")]
     if problems:
-        raise ValidationFailed("The new password is not acceptable.", fields={"new_password": problems})
+        raise ValidationFailed(_l("The new password is not acceptable."), fields={"new_password": problems})
 
     key = username_key(principal.username)
     place = address_key(address) if address else f"user:{principal.user_id}"
     attempt_id = db.transaction(lambda s: admit(s, username=key, address=place, throttle=throttle))
     user = db.transaction(lambda s: s.get(User, principal.user_id), readonly=True)
     if user is None or not user.active or user.auth_epoch != principal.auth_epoch:
-        raise Unauthorized("Your session has ended; sign in again.")
+        raise Unauthorized(_l("Your session has ended; sign in again."))
     if not passwords.verify_password(user.password_hash, current_password):
-        raise ValidationFailed("The current password is wrong.",
-                               fields={"current_password": ["The current password is wrong."]})
+        raise ValidationFailed(_l("The current password is wrong."),
+                               fields={"current_password": [_l("The current password is wrong.")]})
     new_hash = passwords.hash_password(new_password)
 
     session_key = secrets.token_urlsafe(32) if keep_signed_in else None
@@ -213,7 +214,7 @@ def change_password(db: Database, *, principal: Principal, current_password: str
             .values(password_hash=new_hash, auth_epoch=User.auth_epoch + 1, must_change_password=False)
         ).rowcount
         if changed != 1:  # another request changed it first: this session is already over
-            raise Unauthorized("Your session has ended; sign in again.")
+            raise Unauthorized(_l("Your session has ended; sign in again."))
         s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         s.execute(delete(UserSession).where(UserSession.user_id == user.id))
         forget(s, attempt_id=attempt_id, username=key, address=place)

@@ -28,12 +28,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from timebank.auth.models import SignInFailure
 from timebank.clock import utcnow
 from timebank.db import Database
+
 from timebank.errors import DomainError
 
 
@@ -46,7 +48,7 @@ class TooManyAttempts(DomainError):
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
         self.minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(f"Too many failed sign-ins. Try again in {self.minutes} minute(s).")
+        super().__init__(_l("Too many failed sign-ins. Try again in %(minutes)s minutes."), minutes=self.minutes)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from timebank.centers.rules import normalize_center_code, normalize_center_name,
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, field_error
-from timebank.ledger.accounts import label_account, open_account_in
+from timebank.ledger.accounts import label_account, open_account
 from timebank.paging import Page, escape_like, paginate
 from timebank.text import search_variants
 
@@ -37,7 +37,7 @@ def create_center(db: Database, *, actor: Principal, code: str, name: str, distr
     def work(s: Session) -> Row:
         if s.execute(select(C.c.id).where(C.c.code == code)).first() is not None:
             raise field_error("code", _l("A center with code %(code)s already exists.", code=code), AlreadyExists)
-        account_id = open_account_in(s, code=f"issuance:{code}", kind="issuance")
+        account_id = open_account(s, code=f"issuance:{code}", kind="issuance")
         center_id = s.execute(insert(C).values(code=code, name=name, district=district, active=True,
                                                issuance_account_id=account_id, created_at=utcnow())
                               .returning(C.c.id)).scalar_one()

@@ -67,10 +67,6 @@ def open_account(s: Session, *, code: str, kind: str, center_id: int | None = No
     ).scalar_one()
 
 
-# The name people/ uses today; same function. Remove once people/ calls ``open_account``.
-open_account_in = open_account
-
-
 def open_volunteer_accounts(s: Session, *, center_ids: list[int | None]) -> list[int]:
     """Open one volunteer account per entry of ``center_ids`` in one statement; their ids, in the same order.
 

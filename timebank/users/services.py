@@ -346,7 +346,7 @@ def _require_own_volunteer_login(s: Session, actor: Principal, row) -> None:
         raise NotAVolunteerLogin()
     home = s.execute(select(V.c.home_center_id).where(V.c.id == row.volunteer_id)).scalar()
     if not actor.can_see_center(home):
-        raise NotFound(f"no user {row.id}")
+        raise UserNotFound(user_id=row.id)
 
 
 def _refuse_losing_last_admin(s: Session, user_id: int) -> None:

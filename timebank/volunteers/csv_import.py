@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-import uuid
 from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import record, record_many
@@ -35,7 +34,7 @@ from timebank.centers.services import centers_by_code
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import NotFound
-from timebank.ledger.models import Account
+from timebank.ledger.accounts import name_volunteer_accounts, open_volunteer_accounts
 from timebank.volunteers.models import PendingImport, Volunteer
 from timebank.volunteers.permissions import IMPORT_VOLUNTEERS
 from timebank.volunteers.rules import NAME_MAX, normalize_birth_year, normalize_id_card_tail, normalize_name, \
@@ -45,7 +44,6 @@ from timebank.volunteers.spreadsheet import MAX_IMPORT_BYTES  # noqa: F401  (the
 from timebank.volunteers.spreadsheet import Sheet, csv_sheet, english, read_sheet, say, shown
 
 V = Volunteer.__table__
-A = Account.__table__
 P = PendingImport.__table__
 
 MAX_ROWS = 10_000
@@ -303,19 +301,13 @@ def _create(s: Session, actor: Principal, to_create: list[tuple[_Row, int]]) -> 
                detail={"created": 0})
         return []
     now = utcnow()
-    account_ids = s.execute(insert(A).returning(A.c.id, sort_by_parameter_order=True), [
-        {"code": f"volunteer:new:{uuid.uuid4().hex}", "kind": "volunteer", "center_id": center_id,
-         "no_overdraft": True, "created_at": now} for _, center_id in to_create
-    ]).scalars().all()
+    account_ids = open_volunteer_accounts(s, center_ids=[center_id for _, center_id in to_create])
     volunteer_ids = s.execute(insert(V).returning(V.c.id, sort_by_parameter_order=True), [
         {"name": row.name, "phone": row.phone, "home_center_id": center_id, "id_card_tail": row.id_card_tail,
          "birth_year": row.birth_year, "active": True, "account_id": account_id, "created_at": now}
         for (row, center_id), account_id in zip(to_create, account_ids)
     ]).scalars().all()
-    s.execute(update(A).where(A.c.id == bindparam("account_id")).values(code=bindparam("account_code")), [
-        {"account_id": account_id, "account_code": f"volunteer:{volunteer_id}"}
-        for account_id, volunteer_id in zip(account_ids, volunteer_ids)
-    ])
+    name_volunteer_accounts(s, dict(zip(account_ids, volunteer_ids)))
     record_many(s, actor=actor, action="volunteer.create", object_type="volunteer", objects=[
         (volunteer_id, center_id, {"name": row.name, "phone": row.phone, "home_center": row.center, "via": "import"})
         for (row, center_id), volunteer_id in zip(to_create, volunteer_ids)
@@ -400,7 +392,7 @@ def hold_for_confirmation(db: Database, *, actor: Principal, data: bytes) -> str
     waiting, and an unconfirmed one is dropped after ``PENDING_FOR``."""
     _require_importer(actor)
     if actor.user_id is None:
-        raise Forbidden("only a signed-in person confirms an import")
+        raise Forbidden()  # only a signed-in person confirms an import
     pending_id = secrets.token_urlsafe(32)
     now = utcnow()
 

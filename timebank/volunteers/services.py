@@ -5,7 +5,6 @@ them; a volunteer only themselves. A volunteer out of sight is reported as not e
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +19,7 @@ from timebank.centers.services import center_for_write
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, ValidationFailed, field_error
-from timebank.ledger.accounts import label_account, open_account_in
+from timebank.ledger.accounts import name_volunteer_accounts, open_volunteer_accounts
 from timebank.paging import Page, escape_like, paginate
 from timebank.text import search_variants
 from timebank.volunteers.models import Volunteer
@@ -150,13 +149,11 @@ def set_volunteer_active(db: Database, *, actor: Principal, volunteer_id: int, a
 def insert_volunteer(s: Session, *, name: str, phone: str, center_id: int, id_card_tail: str | None,
                      birth_year: int | None) -> int:
     """Insert an already validated volunteer and their account; returns the new id. No audit entry, no checks."""
-    # The account is named after the volunteer's id, which exists only once the row does: open it under a
-    # placeholder code, then rename it in the same transaction.
-    account_id = open_account_in(s, code=f"volunteer:new:{uuid.uuid4().hex}", kind="volunteer", center_id=center_id)
+    [account_id] = open_volunteer_accounts(s, center_ids=[center_id])
     volunteer_id = s.execute(insert(V).values(
         name=name, phone=phone, home_center_id=center_id, id_card_tail=id_card_tail, birth_year=birth_year,
         active=True, account_id=account_id, created_at=utcnow()).returning(V.c.id)).scalar_one()
-    label_account(s, account_id, code=f"volunteer:{volunteer_id}")
+    name_volunteer_accounts(s, {account_id: volunteer_id})
     return volunteer_id
 
 
