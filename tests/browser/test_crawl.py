@@ -32,7 +32,7 @@ PER_SHAPE = 2  # pages of one shape (/volunteers/N/edit, ?page=N …) visited: t
 # Latin words a Chinese page may show: file formats, products and abbreviations people use as they are, the demo's
 # usernames, its service type codes and the import file's column names (identifiers, typed as they are). Anything
 # else is English left untranslated.
-ALLOWED_WORDS = {"CSV", "XLSX", "ID", "QR", "Excel", "WPS", "admin", "supervisor"} | \
+ALLOWED_WORDS = {"CSV", "XLSX", "MB", "ID", "QR", "Excel", "WPS", "admin", "supervisor"} | \
     {code for code, *_ in SERVICE_TYPES} | set(COLUMNS)
 LATIN_WORD = re.compile(r"(?<![\w@.-])[A-Za-z][A-Za-z']+(?![\w@.-])")
 
@@ -56,7 +56,7 @@ SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth - document.documen
 # Every link and GET form of the page, as addresses: a form is sent as it stands, and once more per drop-down with
 # its last choice picked (a filter in use), and with a search typed when it has a search box.
 REACHABLE = """() => {
-  const found = [...document.querySelectorAll('a[href]')].map(a => a.href);
+  const found = [...document.querySelectorAll('a[href]:not([download])')].map(a => a.href);
   for (const form of document.querySelectorAll('form')) {
     if ((form.getAttribute('method') || 'get').toLowerCase() !== 'get') continue;
     const base = new FormData(form);

@@ -127,7 +127,7 @@ def test_staff_import_volunteers_from_a_csv_after_a_dry_run(page, live_server, c
     rows = page.locator("table.list tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator("td").first).to_have_text("3")  # the line of the file, the header being line 1
-    expect(rows.nth(0)).to_contain_text("请输入中国大陆手机号码")
+    expect(rows.nth(0)).to_contain_text("不是有效的大陆手机号：139")
     expect(rows.nth(1).locator("td").first).to_have_text("4")
     expect(rows.nth(1)).to_contain_text("没有代码为 RZ02 的中心")  # staff import only into their own center
     expect(page.get_by_role("button", name=re.compile("^导入"))).to_have_count(0)

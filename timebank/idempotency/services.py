@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -42,9 +43,9 @@ class RequestIdentity:
 def check_key(key: str) -> None:
     """Refuse a key outside 1–160 characters or with control characters (``IdempotencyKeyInvalid``, a 422)."""
     if not 1 <= len(key) <= KEY_MAX_LENGTH:
-        raise IdempotencyKeyInvalid(f"An Idempotency-Key has 1 to {KEY_MAX_LENGTH} characters.")
+        raise IdempotencyKeyInvalid(_l("An Idempotency-Key has 1 to %(limit)s characters.", limit=KEY_MAX_LENGTH))
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
-        raise IdempotencyKeyInvalid("An Idempotency-Key may not contain control characters.")
+        raise IdempotencyKeyInvalid(_l("An Idempotency-Key may not contain control characters."))
 
 
 def fingerprint(body: bytes) -> str:

@@ -33,9 +33,6 @@ IMPORT_BODY = {
     "description": "the CSV or XLSX file: the body itself, or the `file` part of a multipart form",
     "content": {
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        "text/csv": {"schema": {"type": "string"}},
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-            {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                            "properties": {"file": {"type": "string", "format": "binary"}}}},
     },
