@@ -7,8 +7,9 @@ these lists and nothing else.
 from __future__ import annotations
 
 from flask import Flask
+from flask.cli import FlaskGroup
 
-from timebank import api, cli, db, demo, health, ledger, request_limits, security, web
+from timebank import api, cli, db, demo, health, request_limits, security, web
 from timebank import config as settings
 from timebank.api import meta as meta_api
 from timebank.audit import api as audit_api
@@ -17,6 +18,7 @@ from timebank.auth import api as auth_api
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.home import views as home_views
+from timebank.ledger import cli as ledger_cli
 from timebank.service_types import api as service_types_api
 from timebank.service_types import views as service_types_views
 from timebank.users import api as users_api
@@ -32,8 +34,8 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, audit_api.blp)
-# ``timebank …`` command groups of the features (the building blocks add their own in their ``init_app``).
-COMMANDS = (users_cli.users_cli, volunteers_cli.volunteers_cli, demo.demo_command)
+# ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
+COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, demo.demo_command)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -41,7 +43,6 @@ def create_app(config: dict | None = None) -> Flask:
     settings.load(app, config)
     db.init_app(app)
     health.init_app(app)
-    ledger.init_app(app)
     security.init_app(app)
     request_limits.init_app(app)
     web.init_app(app)
@@ -52,3 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.cli.add_command(command)
     cli.init_app(app)
     return app
+
+
+def main() -> None:
+    """The ``timebank`` console script: the app's Flask CLI (``timebank --help`` lists every command)."""
+    FlaskGroup(create_app=create_app, name="timebank", help="The time bank's commands.")(prog_name="timebank")

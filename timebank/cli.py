@@ -1,19 +1,18 @@
-"""The ``timebank`` console script: the app's Flask CLI. Feature modules add their own command groups."""
+"""``timebank init`` and the helpers every command shares. The console script itself is ``timebank.main``."""
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
 
 from timebank import migrate
 from timebank.db import get_db
+from timebank.ledger.standalone import ensure_system_accounts
 from timebank.users.services import ensure_first_admin
 
 
 @click.command("init", help="Create or upgrade the database to the latest migration and open the system accounts.")
 @with_appcontext
 def init_command():
-    from flask import current_app
-
-    from timebank.ledger.standalone import ensure_system_accounts
-
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)
     ensure_system_accounts(get_db())
@@ -39,16 +38,8 @@ def exit_with_error(error) -> None:
 
 
 def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
 def init_app(app) -> None:
     app.cli.add_command(init_command)
-
-
-def main() -> None:
-    from timebank import create_app
-
-    FlaskGroup(create_app=create_app, name="timebank", help="The time bank's commands.")(prog_name="timebank")

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from timebank.audit import services as audit
 from timebank.auth import passwords, principals
 from timebank.auth.access import Principal, Unauthorized
 from timebank.auth.models import ApiToken, UserSession
@@ -230,6 +231,4 @@ def change_password(db: Database, *, principal: Principal, current_password: str
 
 
 def _audit(s: Session, **entry) -> None:
-    from timebank.audit import services as audit
-
     audit.record(s, **entry)

@@ -5,8 +5,3 @@ balances, lots) and ``sweeps`` (what the jobs resolve) run inside the caller's u
 ``standalone`` wraps each in a transaction of its own, for tests, jobs and scripts; ``check`` verifies the books.
 """
 
-
-def init_app(app) -> None:
-    from timebank.ledger.cli import ledger_cli
-
-    app.cli.add_command(ledger_cli)

@@ -20,7 +20,7 @@ from timebank.auth.models import SupervisorCenter, User
 from timebank.centers.services import center_codes, center_for_write
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import NotFound, AlreadyExists, FieldErrors, ValidationFailed, field_error
+from timebank.errors import AlreadyExists, FieldErrors, ValidationFailed, field_error
 from timebank.paging import Page, escape_like, paginate
 from timebank.users.errors import LastAdmin, NotAVolunteerLogin, OwnAccount, UserNotFound
 from timebank.users.permissions import MANAGE_USERS, MANAGE_VOLUNTEER_LOGINS

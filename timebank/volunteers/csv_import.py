@@ -37,6 +37,7 @@ from timebank.errors import NotFound
 from timebank.ledger.accounts import name_volunteer_accounts, open_volunteer_accounts
 from timebank.volunteers.models import PendingImport, Volunteer
 from timebank.volunteers.permissions import IMPORT_VOLUNTEERS
+from timebank.volunteers.spreadsheet import template_csv, template_xlsx
 from timebank.volunteers.rules import NAME_MAX, normalize_birth_year, normalize_id_card_tail, normalize_name, \
     normalize_phone
 from timebank.volunteers.services import may_see
@@ -448,8 +449,6 @@ TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
 
 def import_template(kind: str, *, chinese: bool) -> tuple[bytes, str, str]:
     """The blank file to fill in: ``(bytes, content type, file name)``; headers in Chinese or English."""
-    from timebank.volunteers.spreadsheet import template_csv, template_xlsx
-
     headers = [(HEADERS_ZH if chinese else HEADERS_EN)[column] for column in COLUMNS]
     name = "志愿者导入模板" if chinese else "volunteer-import-template"
     if kind == "xlsx":

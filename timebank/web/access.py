@@ -12,6 +12,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from timebank.auth.access import Forbidden, PasswordChangeRequired, Principal, Unauthorized, check, policy_of
+from timebank.auth.services import principal_for_session
 from timebank.db import get_db
 from timebank.errors import NotFound
 
@@ -32,8 +33,6 @@ def init_app(app) -> None:
 
 @login_manager.user_loader
 def _load_principal(session_id: str) -> Principal | None:
-    from timebank.auth.services import principal_for_session
-
     return principal_for_session(get_db(), session_id)
 
 

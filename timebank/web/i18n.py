@@ -11,6 +11,8 @@ from pathlib import Path
 from flask import has_request_context, request
 from flask_babel import Babel
 
+from timebank.web.access import current_principal
+
 # The value stored in the cookie and on the user row → the name shown in the switch (in its own language).
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
@@ -65,8 +67,6 @@ def current_language() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    from timebank.web.access import current_principal
-
     principal = current_principal()
     if principal is not None and principal.locale in LANGUAGES:
         return principal.locale
