@@ -2,65 +2,28 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.auth_helpers import PASSWORD, make_user
+from tests.live_server import gunicorn
 from timebank.auth.models import SignInFailure
 from timebank.db import Database
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 ATTEMPTS = 16
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def server(database_url, tmp_path):
     """gunicorn serving ``wsgi:app`` on a free localhost port against the test database; yields (base url, log)."""
-    port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "TIMEBANK_DATABASE_URL": database_url, "TIMEBANK_SECRET_KEY": "test"}
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-             "--access-logfile", "-", "--access-logformat", "%(p)s %(s)s %(m)s %(U)s", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-                time.sleep(0.2)
+    with gunicorn(database_url, log, workers=WORKERS) as base:
         yield base, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def post_json(url: str, body: dict) -> tuple[int, dict, dict]:

@@ -4,23 +4,18 @@ the app by ``build_app`` (gunicorn's factory syntax), never in the product."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from tests.auth_helpers import make_user, mint_token
+from tests.live_server import gunicorn
 from tests.integration.test_idempotency import GIFTS, gifts, install_test_endpoints
 from timebank.db import Database, get_db
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 KEYS = 4
 COPIES = 8  # requests per key, all at once
@@ -43,45 +38,13 @@ def build_app():
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(database_url, tmp_path):
     """gunicorn serving ``build_app()`` on a free localhost port; yields (base url, access log)."""
-    port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "TIMEBANK_DATABASE_URL": database_url, "TIMEBANK_SECRET_KEY": "test"}
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS),
-             "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
-             f"{__name__}:build_app()"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-                time.sleep(0.2)
-        time.sleep(1)  # /healthz answered from one worker; give the others the time to boot too
+    # /healthz answered from one worker; the settling second gives the others the time to boot too
+    with gunicorn(database_url, log, workers=WORKERS, app=f"{__name__}:build_app()", settle=1) as base:
         yield base, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def post(url: str, body: bytes, headers: dict) -> tuple[int, bytes, str | None, str]:

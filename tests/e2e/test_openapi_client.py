@@ -8,13 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.auth_helpers import PASSWORD, make_app, make_user
+from tests.live_server import gunicorn
 from timebank.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,42 +42,10 @@ def generated(tmp_path_factory):
             del sys.modules[name]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(database_url, tmp_path):
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "TIMEBANK_DATABASE_URL": database_url, "TIMEBANK_SECRET_KEY": "test"}
-    with open(log, "w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
-                                    f"127.0.0.1:{port}", "wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-                time.sleep(0.2)
+    with gunicorn(database_url, tmp_path / "gunicorn.log", workers=1) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Operations:

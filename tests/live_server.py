@@ -1,0 +1,57 @@
+"""A real gunicorn serving the app on a free localhost port against a test database, for the end-to-end tests that
+need several processes (throttle, revocation, idempotency) or a real HTTP client (the generated API client)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(database_url: str, log: Path, *, workers: int, app: str = "wsgi:app", settle: float = 0.0):
+    """Start gunicorn (``app`` is its application spec), wait until ``/healthz`` answers, yield the base URL; stop it
+    at the end. The access log (``pid status method path``) goes to ``log``. ``settle`` gives the other workers time
+    to boot after the first one answered."""
+    port = free_port()
+    env = {**os.environ, "TIMEBANK_DATABASE_URL": database_url, "TIMEBANK_SECRET_KEY": "test"}
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--access-logfile", "-", "--access-logformat", "%(p)s %(s)s %(m)s %(U)s", app],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
+                time.sleep(0.2)
+        time.sleep(settle)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
