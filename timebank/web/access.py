@@ -1,7 +1,8 @@
 """Who is signed in to the pages, and the one place each page blueprint enforces ``@allow``.
 
-Sessions are Flask's signed cookies holding ``Principal.get_id()`` (user id and password epoch), so any worker on any
-machine can load the person back, and a password change ends every older session.
+A page session is a ``user_session`` row; Flask's signed cookie carries only its random key (``Principal.get_id()``),
+so any worker on any machine loads the person back in one statement, signing out deletes the row (a copied cookie
+stops working), and a password change or a deactivation ends every session of that user.
 """
 from __future__ import annotations
 
