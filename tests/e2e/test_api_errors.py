@@ -122,8 +122,10 @@ def test_an_unexpected_failure_is_500_in_the_same_shape_without_details(database
     ({"username": "admin", "password": ["x\u0000"]}, "password"),
 ])
 def test_text_with_a_nul_character_is_refused_before_it_reaches_the_database(client, body, field):
-    error = error_of(client.post("/api/v1/auth/tokens", json=body), 422)
+    error = error_of(client.post("/api/v1/auth/tokens", json=body, headers={"Accept-Language": "en"}), 422)
     assert error["fields"] == {field: ["NUL characters are not allowed."]}
+    chinese = error_of(client.post("/api/v1/auth/tokens", json=body), 422)  # Chinese unless asked otherwise
+    assert chinese["fields"] == {field: ["内容中不能含有空字符（NUL）。"]}
 
 
 def test_an_unknown_query_parameter_is_422_naming_it(app, client):

@@ -84,7 +84,7 @@ def test_a_deactivated_user_gets_no_token(app, client):
     person = make_user(get_db(app), "staff", active=False)
     response = sign_in(client, person.username)
     assert response.status_code == 401
-    assert "deactivated" in response.get_json()["error"]["message"]
+    assert "已停用" in response.get_json()["error"]["message"]  # Chinese by default, like the pages
 
 
 def test_the_sixth_rapid_failure_is_answered_429_with_retry_after(app, client):
