@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.auth_helpers import mint_session_key
+from timebank.auth.services import change_password, load_principal
 from timebank.db import get_db
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -27,3 +28,12 @@ def test_the_audit_log_names_roles_in_the_pages_language(app, client, make_user)
     assert "志愿者" in roles and "中心工作人员" in roles, roles
     assert not {"volunteer", "staff", "admin"} & set(roles), roles
     assert values.get("监督的中心") == "—", values
+    # An entry without details (a password change) shows a dash, not an empty cell.
+    db = get_db(app)
+    change_password(db, principal=load_principal(db, admin.user_id), current_password=admin.password,
+                    new_password="Yangtze-River 2026")
+    with client.session_transaction() as session:
+        session["_user_id"] = mint_session_key(db, admin)
+    page = client.get("/audit/").get_data(as_text=True)
+    cells = re.findall(r'<td data-label="详情">(.*?)</td>', page, re.S)
+    assert cells and all(cell.strip() for cell in cells), cells
