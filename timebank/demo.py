@@ -111,7 +111,7 @@ def _users(db: Database, city: DemoCity) -> None:
 
     for (code, _, _), display_name in zip(CENTERS, STAFF_NAMES):
         user(f"staff-{code.lower()}", "staff", center=code, display_name=display_name)
-    user("supervisor", "supervisor", supervised_centers=("JK01", "JK02", "RZ01"), display_name="监督员 顾建华")
+    user("supervisor", "supervisor", supervised_centers=("JK01", "JK02", "RZ01"), display_name="顾建华")
     # Two volunteers who sign in with their phone numbers, to see the volunteer's pages.
     for number in (1, 2):
         phone = f"{PHONE_PREFIX}{number:04d}"

@@ -32,7 +32,7 @@ PER_SHAPE = 2  # pages of one shape (/volunteers/N/edit, ?page=N …) visited: t
 # Latin words a Chinese page may show: file formats, products and abbreviations people use as they are, the demo's
 # usernames, its service type codes and the import file's column names (identifiers, typed as they are). Anything
 # else is English left untranslated.
-ALLOWED_WORDS = {"CSV", "XLSX", "MB", "ID", "QR", "Excel", "WPS", "admin", "supervisor"} | \
+ALLOWED_WORDS = {"CSV", "XLSX", "ID", "QR", "Excel", "WPS", "MB", "admin", "supervisor"} | \
     {code for code, *_ in SERVICE_TYPES} | set(COLUMNS)
 LATIN_WORD = re.compile(r"(?<![\w@.-])[A-Za-z][A-Za-z']+(?![\w@.-])")
 
@@ -55,6 +55,9 @@ SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth - document.documen
 
 # Every link and GET form of the page, as addresses: a form is sent as it stands, and once more per drop-down with
 # its last choice picked (a filter in use), and with a search typed when it has a search box.
+# Links that download a file (the import's templates): fetched and checked, never opened as a page.
+DOWNLOADS = "() => [...document.querySelectorAll('a[href][download]')].map(a => a.href)"
+
 REACHABLE = """() => {
   const found = [...document.querySelectorAll('a[href]:not([download])')].map(a => a.href);
   for (const form of document.querySelectorAll('form')) {
@@ -114,16 +117,21 @@ def sign_in_as_a_person(page, server, username: str, password: str) -> None:
 def crawl(page, server, *, phone: bool, start: str = "/") -> tuple[list[str], dict[str, list[str]]]:
     """Visit what is reachable from ``start``; return the pages seen and the problems per page."""
     origin = urlsplit(server.url).netloc
-    queue, seen, visited, per_shape, problems = deque([start]), {start}, [], {}, {}
+    queue, seen, visited, per_shape, problems, downloads = deque([start]), {start}, [], {}, {}, set()
     while queue and len(visited) < MAX_PAGES:
         address = queue.popleft()
         kind = shape(address)
         if per_shape.get(kind, 0) >= PER_SHAPE:
             continue
         per_shape[kind] = per_shape.get(kind, 0) + 1
-        response = page.goto(server.at(address))
         visited.append(address)
         found = []
+        if address in downloads:
+            fetched = page.request.get(server.at(address))
+            if fetched.status >= 400 or "attachment" not in fetched.headers.get("content-disposition", ""):
+                problems[address] = [f"download answered {fetched.status}"]
+            continue
+        response = page.goto(server.at(address))
         if response is None or response.status >= 500:
             found.append(f"answered {response.status if response else 'nothing'}")
         elif response.headers.get("content-type", "").startswith("text/html"):
@@ -133,6 +141,7 @@ def crawl(page, server, *, phone: bool, start: str = "/") -> tuple[list[str], di
                     found.append(f"English on a Chinese page: {sorted(words)}")
             if phone and page.evaluate(SIDEWAYS_SCROLL) > 1:
                 found.append("scrolls sideways on a 360 px phone")
+            downloads.update(normalized(urljoin(server.at(address), link)) for link in page.evaluate(DOWNLOADS))
             for link in page.evaluate(REACHABLE):
                 target = urlsplit(urljoin(server.at(address), link))
                 if target.netloc not in ("", origin) or target.path.startswith("/assets/") or \

@@ -131,6 +131,21 @@ def test_deep_nesting_is_refused_on_every_json_endpoint(client, admin):
                              headers=admin), 400, "bad_request")
 
 
+@pytest.mark.parametrize("body, chinese", [
+    ("{bad", "请求内容不是有效的 JSON。"),
+    ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), f"嵌套超过 {MAX_JSON_DEPTH} 层"),
+])
+def test_a_body_that_is_not_json_is_refused_in_the_requests_language(client, body, chinese):
+    """Found by trying the API as a client developer: the bad-JSON refusal stayed English under zh-CN."""
+    zh = error_of(client.post(f"{API}/auth/tokens", data=body, content_type="application/json",
+                              headers={"Accept-Language": "zh-CN"}), 400, "bad_request")
+    assert chinese in zh["message"]
+    en = error_of(client.post(f"{API}/auth/tokens", data=body, content_type="application/json",
+                              headers={"Accept-Language": "en"}), 400, "bad_request")
+    assert "JSON" in en["message"] or "nests" in en["message"]
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en["message"])
+
+
 # -------------------------------------------------------------------------------------------- integer bounds (15)
 
 @pytest.mark.parametrize("value", [MAX_ID + 1, 2**64, -1, 0])

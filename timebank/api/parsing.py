@@ -87,14 +87,14 @@ class RequestParser(FlaskParser):
         if not data.strip():
             return core.missing
         if nests_deeper_than(data, MAX_JSON_DEPTH):
-            raise BadRequestBody(f"The body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.")
+            raise BadRequestBody(_l("The body nests arrays or objects more than %(levels)s levels deep."), levels=MAX_JSON_DEPTH)
         try:
             return core.parse_json(data)
         except RecursionError:  # cannot happen below the depth limit; never a 500 if it does
-            raise BadRequestBody("The body nests too deeply.") from None
+            raise BadRequestBody(_l("The body nests too deeply.")) from None
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        raise BadRequestBody("The body is not valid JSON.")
+        raise BadRequestBody()
 
     def load_json(self, req, schema):
         payload = super().load_json(req, schema)
