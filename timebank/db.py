@@ -13,22 +13,31 @@ alone (``services.approve(db, ...)``) becomes one step of a larger use case when
 A joined unit that raises leaves its writes in the session: the outermost normally lets the error propagate (and rolls
 everything back); an outer unit that catches the error and carries on must run the call inside
 ``session.begin_nested()`` (a SAVEPOINT), as ``timebank.idempotency`` does around a view.
+
+A read that is ONE statement needs no unit of work: ``Database.read_one(statement, params)`` (and ``read_all``) runs
+it in autocommit on a pooled connection, so it costs one round trip instead of BEGIN, the statement and COMMIT, and no
+ORM session. One statement is its own snapshot on both databases; a read made of several statements (a page and its
+total, the ledger check) still needs ``transaction(..., readonly=True)``, which gives them one snapshot. The statement
+is built once (at import, with ``bindparam()`` for what varies) and compiled once per database; called inside an open
+unit of work, the read joins it like any other (it sees that unit's writes and snapshot).
 """
 from __future__ import annotations
 
 import random
 import threading
 import time
+from collections import namedtuple
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.expression import Select, TextualSelect
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -118,6 +127,7 @@ class Database:
         if not self.is_sqlite:
             readonly_options["isolation_level"] = "REPEATABLE READ"
         self.readonly_engine = self.engine.execution_options(**readonly_options)
+        self._compiled_reads: dict[int, tuple[object, _CompiledRead]] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -159,6 +169,62 @@ class Database:
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
         raise AssertionError("unreachable")
 
+    def read_one(self, statement: Select | TextualSelect, params: Mapping[str, Any] | None = None):
+        """The first row of ONE read-only statement (``None`` when there is none), in autocommit: see the module
+        docstring. ``statement`` is built once, with ``bindparam(name)`` for each of ``params``."""
+        rows = self.read_all(statement, params)
+        return rows[0] if rows else None
+
+    def read_all(self, statement: Select | TextualSelect, params: Mapping[str, Any] | None = None) -> list:
+        """Every row of ONE read-only statement, in autocommit on a pooled connection (one round trip, no ORM
+        session); rows are named tuples with the statement's column names and values converted as the ORM would.
+        Inside an open unit of work of this database, the statement runs there instead."""
+        joined = self._open_unit()
+        if joined is not None:
+            return list(joined.session.execute(statement, dict(params or {})).all())
+        compiled = self._compiled_read(statement)
+        rows = self._fetch_in_autocommit(compiled.sql, compiled.parameters(params or {}))
+        return [compiled.row(row) for row in rows]
+
+    def _compiled_read(self, statement) -> "_CompiledRead":
+        # Keyed by identity, and holding the statement so that its id is never reused: statements are built once.
+        found = self._compiled_reads.get(id(statement))
+        if found is None:
+            if len(self._compiled_reads) >= _MAX_COMPILED_READS:
+                self._compiled_reads.clear()  # a caller builds statements per call: correct, only slower
+            found = self._compiled_reads[id(statement)] = (statement, _CompiledRead(statement, self.engine.dialect))
+        return found[1]
+
+    def _fetch_in_autocommit(self, sql: str, params) -> list[tuple]:
+        """Run one read-only statement in autocommit on a pooled connection; once more on a fresh connection if the
+        pooled one was dead (safe: it is a read, and the first statement of its connection)."""
+        engine = self.engine
+        postgres = not self.is_sqlite
+        for attempt in (1, 2):
+            connection = engine.raw_connection()
+            driver = connection.driver_connection
+            cursor = None
+            try:
+                if postgres:
+                    driver.autocommit = True  # one statement, one round trip: no BEGIN, no COMMIT
+                # (SQLite's connections are in autocommit already: SQLAlchemy emits every BEGIN itself, see below.)
+                cursor = connection.cursor()
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+                cursor.close()
+                if postgres:
+                    driver.autocommit = False
+                return rows
+            except engine.dialect.loaded_dbapi.Error as error:
+                if attempt == 1 and engine.dialect.is_disconnect(error, driver, cursor):
+                    connection.invalidate()
+                    continue
+                connection.invalidate()  # in an unknown state after a failure in autocommit: never reuse it
+                raise
+            finally:
+                connection.close()
+        raise AssertionError("unreachable")
+
     def _open_unit(self) -> _OpenUnit | None:
         for unit in reversed(_open_units.get()):
             if unit.database is self:
@@ -180,6 +246,45 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_MAX_COMPILED_READS = 1000
+
+
+class _CompiledRead:
+    """A read statement compiled once for one dialect: its SQL text, how to order and convert its parameters, and
+    how to convert its rows (the column types' own processors: the ones SQLAlchemy applies when it runs it)."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("read_one/read_all take statements compiled once: no expanding IN (bindparam "
+                             "expanding=True) or literal_execute parameters")
+        self.sql = compiled.string
+        self._compiled = compiled
+        self._order = tuple(compiled.positiontup) if compiled.positional else None
+        escaped = compiled.escaped_bind_names or {}
+        self._bind_processors = {}
+        for key, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._bind_processors[escaped.get(key, key)] = processor
+        columns = list(statement.selected_columns)
+        self._type = namedtuple("Row", [c.key for c in columns], rename=True)
+        self._result_processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                                        for c in columns)
+        self._converts = any(p is not None for p in self._result_processors)
+
+    def parameters(self, params: Mapping[str, Any]):
+        values = self._compiled.construct_params(params)  # literal values of the statement, then the given ones
+        for name, processor in self._bind_processors.items():
+            values[name] = processor(values[name])
+        return values if self._order is None else tuple(values[name] for name in self._order)
+
+    def row(self, values: tuple):
+        if self._converts:
+            values = [v if p is None else p(v) for p, v in zip(self._result_processors, values)]
+        return self._type._make(values)
 
 
 def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:

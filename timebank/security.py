@@ -8,8 +8,8 @@ real ones and not the proxy's.
 """
 from __future__ import annotations
 
-from flask import has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import has_request_context, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -77,10 +77,42 @@ def init_app(app) -> None:
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure on every HTTPS request (Flask saves the session after the
-    ``after_request`` hooks, so the session cookie gets its flag here rather than in ``add_security_headers``)."""
+    ``after_request`` hooks, so the session cookie gets its flag here rather than in ``add_security_headers``).
+
+    Requests under a path given to ``without_cookie_session`` (the API, which knows its caller by the bearer token
+    alone) never read the session cookie, verify its signature or write it: their session is empty and never saved,
+    so nothing a page keeps in its session can leak into an API request or be overwritten by one."""
+
+    def __init__(self):
+        self.stateless_prefixes: tuple[str, ...] = ()
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+    def open_session(self, app, request):
+        if self.stateless_prefixes and request.path.startswith(self.stateless_prefixes):
+            return NoCookieSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if isinstance(session, NoCookieSession):
+            return
+        super().save_session(app, session, response)
+
+
+class NoCookieSession(SecureCookieSession):
+    """The session of a request that does not use the session cookie: empty, and never saved."""
+
+
+def without_cookie_session(app, path_prefix: str) -> None:
+    """Requests whose path starts with ``path_prefix`` neither read nor write the session cookie."""
+    interface = app.session_interface
+    interface.stateless_prefixes = (*interface.stateless_prefixes, path_prefix)
+
+
+def uses_cookie_session() -> bool:
+    """Whether this request reads the session cookie (a page does; the API does not, see ``SessionInterface``)."""
+    return not isinstance(session._get_current_object(), NoCookieSession)
 
 
 def add_security_headers(response):

@@ -47,6 +47,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
+from timebank import security
 from timebank.api import errors
 from timebank.api.blueprint import (
     API_PREFIX,
@@ -102,6 +103,8 @@ def init_app(app, blueprints) -> TimebankApi:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    # The API knows its caller by the bearer token alone: its requests never open or write the cookie session.
+    security.without_cookie_session(app, API_PREFIX + "/")
     # First of the app's before_request functions: nothing else should see a request that matched no route.
     app.before_request_funcs.setdefault(None, []).insert(0, _answer_routing_errors_as_json)
     app.extensions["timebank.api"] = api

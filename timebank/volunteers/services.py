@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
@@ -95,10 +95,11 @@ def list_volunteers(db: Database, *, actor: Principal, search: str | None = None
 
 
 def get_volunteer(db: Database, *, actor: Principal, volunteer_id: int) -> VolunteerView:
-    def work(s: Session) -> VolunteerView:
-        return _view(_visible_row(s, actor, volunteer_id))
-
-    return db.transaction(work, readonly=True)
+    # One statement, built once: read in autocommit (one round trip), or inside the caller's unit of work.
+    row = db.read_one(_BY_ID, {"volunteer_id": volunteer_id})
+    if row is None or not may_see(actor, row.id, row.home_center_id):
+        raise VolunteerNotFound(volunteer_id=volunteer_id)
+    return _view(row)
 
 
 def update_volunteer(db: Database, *, actor: Principal, volunteer_id: int, **changes) -> VolunteerView:
@@ -209,3 +210,6 @@ def _with_center():
     """Volunteers with their home center's code and name, for views."""
     return select(V, C.c.code.label("home_center"), C.c.name.label("home_center_name")).join(
         C, C.c.id == V.c.home_center_id)
+
+
+_BY_ID = _with_center().where(V.c.id == bindparam("volunteer_id"))

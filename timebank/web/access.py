@@ -16,6 +16,7 @@ from timebank.auth.access import Forbidden, PasswordChangeRequired, Principal, U
 from timebank.auth.services import principal_for_session
 from timebank.db import get_db
 from timebank.errors import NotFound
+from timebank.security import uses_cookie_session
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -38,7 +39,10 @@ def _load_principal(session_id: str) -> Principal | None:
 
 
 def current_principal() -> Principal | None:
-    """The signed-in person of this page request, or ``None``."""
+    """The signed-in person of this page request, or ``None`` (always for an API request: it has no cookie session,
+    see ``timebank.security.SessionInterface``)."""
+    if not uses_cookie_session():
+        return None
     user = current_user
     return user if getattr(user, "is_authenticated", False) else None  # type: ignore[return-value]
 
