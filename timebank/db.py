@@ -179,12 +179,14 @@ class Database:
         """Every row of ONE read-only statement, in autocommit on a pooled connection (one round trip, no ORM
         session); rows are named tuples with the statement's column names and values converted as the ORM would.
         Inside an open unit of work of this database, the statement runs there instead."""
-        joined = self._open_unit()
-        if joined is not None:
-            return list(joined.session.execute(statement, dict(params or {})).all())
         compiled = self._compiled_read(statement)
-        rows = self._fetch_in_autocommit(compiled.sql, compiled.parameters(params or {}))
-        return [compiled.row(row) for row in rows]
+        values = compiled.parameters(params or {})
+        joined = self._open_unit()
+        if joined is not None:  # the same SQL and rows, on the open unit's connection (it sees its writes)
+            rows = joined.session.connection().exec_driver_sql(compiled.sql, values).fetchall()
+        else:
+            rows = self._fetch_in_autocommit(compiled.sql, values)
+        return [compiled.row(tuple(row)) for row in rows]
 
     def _compiled_read(self, statement) -> "_CompiledRead":
         # Keyed by identity, and holding the statement so that its id is never reused: statements are built once.

@@ -12,7 +12,7 @@ from timebank.centers.models import Center
 from timebank.centers.services import create_center
 from timebank.volunteers.models import Volunteer
 from timebank.clock import utcnow
-from timebank.ledger.accounts import open_account_in
+from timebank.ledger.accounts import open_account
 
 V = Volunteer.__table__
 C = Center.__table__
@@ -23,7 +23,7 @@ BY_CENTER = select(V.c.id).where(V.c.home_center_id == bindparam("center_id"), V
 
 
 def _volunteer(s, center_id: int, phone: str, *, active: bool = True) -> int:
-    account_id = open_account_in(s, code=f"volunteer:test:{phone}", kind="volunteer", center_id=center_id)
+    account_id = open_account(s, code=f"volunteer:test:{phone}", kind="volunteer", center_id=center_id)
     return s.execute(insert(V).values(name="王秀英", phone=phone, home_center_id=center_id, active=active,
                                       account_id=account_id, created_at=utcnow()).returning(V.c.id)).scalar_one()
 
