@@ -16,7 +16,6 @@ from tests.auth_helpers import PASSWORD, make_app, make_user
 from tests.live_server import gunicorn
 from timebank.db import Database
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
