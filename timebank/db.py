@@ -108,8 +108,12 @@ class Stats:
 class Database:
     """An engine and the unit-of-work runner every service uses."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 0, echo: bool = False):
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 0, echo: bool = False,
+                 secret_key: str | None = None):
         self.url = make_url(url)
+        # The application's secret, for what is stored sealed in this database (the receipts' private signing keys):
+        # whoever holds a copy of the database without it cannot use them.
+        self.secret_key = secret_key
         self.dialect = self.url.get_backend_name()
         self.stats = Stats()
         if self.is_sqlite:
@@ -325,7 +329,7 @@ def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
 
 
 def init_app(app) -> None:
-    app.extensions["timebank.db"] = Database(app.config["DATABASE_URL"])
+    app.extensions["timebank.db"] = Database(app.config["DATABASE_URL"], secret_key=app.config["SECRET_KEY"])
 
 
 def get_db(app=None) -> Database:

@@ -148,6 +148,15 @@ def center_codes(s: Session, center_ids) -> dict[int, str]:
     return dict(s.execute(select(C.c.id, C.c.code).where(C.c.id.in_(ids))).all())
 
 
+def center_labels(s: Session, center_ids) -> dict[int, tuple[str, str]]:
+    """``{id: (code, name)}`` of the centers, for features that show where something happened."""
+    ids = sorted({i for i in center_ids if i is not None})
+    if not ids:
+        return {}
+    return {row.id: (row.code, row.name) for row in s.execute(select(C.c.id, C.c.code, C.c.name)
+                                                                 .where(C.c.id.in_(ids)))}
+
+
 def _row(s: Session, center_id: int):
     return s.execute(select(C).where(C.c.id == center_id)).first()
 

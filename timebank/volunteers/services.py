@@ -158,6 +158,14 @@ def insert_volunteer(s: Session, *, name: str, phone: str, center_id: int, id_ca
     return volunteer_id
 
 
+def volunteer_names(s: Session, volunteer_ids) -> dict[int, str]:
+    """``{id: name}``: for features that show a volunteer (receipts mask it before anyone sees it)."""
+    ids = sorted({i for i in volunteer_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(s.execute(select(V.c.id, V.c.name).where(V.c.id.in_(ids))).all())
+
+
 def may_see(actor: Principal, volunteer_id: int, home_center_id: int) -> bool:
     if actor.role == "volunteer":
         return actor.volunteer_id is not None and volunteer_id == actor.volunteer_id
