@@ -7,16 +7,20 @@ from sqlalchemy.engine import make_url
 from timebank import migrate
 from timebank.db import get_db
 from timebank.ledger.standalone import ensure_system_accounts
+from timebank.receipts.keys import ensure_signing_key
 from timebank.users.services import ensure_first_admin
 
 
-@click.command("init", help="Create or upgrade the database to the latest migration and open the system accounts.")
+@click.command("init", help="Create or upgrade the database to the latest migration, open the system accounts and create "
+                    "a receipt signing key if there is none.")
 @with_appcontext
 def init_command():
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)
     ensure_system_accounts(get_db())
+    key_id = ensure_signing_key(get_db())
     click.echo(f"database ready at revision {migrate.head_revision()}: {_safe(url)}")
+    click.echo(f"receipts are signed with key {key_id}")
     _first_admin()
 
 
