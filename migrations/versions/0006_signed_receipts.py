@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('reference', sa.BigInteger(), nullable=False),
     sa.Column('single_use_id', sa.LargeBinary(length=8), nullable=False),
     sa.Column('short_code', sa.String(length=10), nullable=False),
-    sa.Column('token', sa.String(length=256), nullable=False),
+    sa.Column('token', sa.String(length=320), nullable=False),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('service_record', 'voucher', 'certificate')", name='receipt_kind'),

@@ -1,8 +1,10 @@
 """A receipt's bytes and text: the compact payload, its signature, the token and the QR text (pure, no I/O).
 
-The QR text is ``HTTPS://HOST/R/<TOKEN>``: uppercase, so that the whole of it is QR alphanumeric mode (5.5 bits a
-character), and a URL, so that a phone's stock camera opens the receipt page. The token is unpadded base32
-(``A–Z 2–7``: safe in a URL path and in alphanumeric mode) of the payload followed by its 64-byte Ed25519 signature.
+The QR text is ``HTTPS://HOST/R/<TOKEN>``: uppercase, so that all of it is QR alphanumeric characters, and a URL, so
+that a phone's stock camera opens the receipt page. The token is the bytes (the payload followed by its 64-byte
+Ed25519 signature) written as one decimal number, zero-padded to the width their length needs: digits are safe in a
+URL path, and a QR code stores a run of digits in numeric mode at 3⅓ bits a digit, where base32 in alphanumeric mode
+costs 5.5 bits for 5 — the difference between version 9 and version 8 for the largest receipt.
 
 The payload, in order (varint: unsigned LEB128, shortest form only)::
 
@@ -14,18 +16,18 @@ The payload, in order (varint: unsigned LEB128, shortest form only)::
     varint     issued at, seconds since 2024-01-01 UTC
     varint     lifetime, seconds from issued to expires
 
-At its largest (ids of 2⁶³ − 1) it is 58 bytes, so the token is at most 196 characters and the QR text with a
-30-character host 237: QR version 8 at level M holds 259 alphanumeric characters. Typical receipts are version 6–7.
+At its largest (ids of 2⁶³ − 1, the ledger's largest amount) it is 55 bytes, so the token is at most 287 digits and the
+QR text with a 30-character host needs 1,210 bits: QR version 8 at level M holds 1,232. Typical receipts are version 7.
 The signature covers a fixed context string and the payload, so a signature made for anything else never verifies.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from timebank.ledger.rules import MAX_AMOUNT as LEDGER_MAX_AMOUNT
 
 FORMAT_VERSION = 1
 SIGNATURE_SIZE = 64
@@ -35,12 +37,17 @@ EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 MAX_ID = 2**63 - 1  # the largest row id either database hands out
 MAX_KEY_ID = 2**21 - 1  # three varint bytes: a new key every month for 170,000 years
-MAX_AMOUNT = 2**63 - 1
+MAX_AMOUNT = LEDGER_MAX_AMOUNT  # 10¹² − 1: six varint bytes; nothing the ledger holds is larger
 MAX_SECONDS = 2**35 - 1  # five varint bytes: issued until the year 3112, lifetimes up to 1,088 years
-MAX_TEXT_LENGTH = 600  # far above any real receipt (at most ~240); longer input is refused before any work
+MAX_TEXT_LENGTH = 600  # far above any real receipt (at most ~400); longer input is refused before any work
 PATH_MARKER = "/R/"
 
-_TOKEN = re.compile(r"[A-Z2-7]+")
+_TOKEN = re.compile(r"[0-9]+")  # ASCII digits only: int() would also read other scripts' digits
+MAX_TOKEN_BYTES = 160  # far above the largest receipt (119 bytes)
+# A token of n bytes is written in exactly as many digits as 256ⁿ − 1 has; each length has its own width (256 > 10),
+# so the width tells the length and every byte string has one spelling.
+_WIDTH_OF = {size: len(str(256 ** size - 1)) for size in range(1, MAX_TOKEN_BYTES + 1)}
+_SIZE_OF = {width: size for size, width in _WIDTH_OF.items()}
 
 
 class Kind(enum.IntEnum):
@@ -158,22 +165,21 @@ def decode_payload(data: bytes) -> Payload:
 
 
 def encode_token(data: bytes) -> str:
-    return base64.b32encode(data).decode("ascii").rstrip("=")
+    if not 0 < len(data) <= MAX_TOKEN_BYTES:
+        raise ValueError(f"a token holds 1 to {MAX_TOKEN_BYTES} bytes")
+    return str(int.from_bytes(data, "big")).zfill(_WIDTH_OF[len(data)])
 
 
 def decode_token(token: str) -> bytes:
     if not _TOKEN.fullmatch(token):
-        raise MalformedReceipt("the token holds characters outside A-Z and 2-7")
-    if len(token) % 8 in (1, 3, 6):  # lengths no whole number of bytes encodes to
+        raise MalformedReceipt("the token holds characters other than the digits 0-9")
+    size = _SIZE_OF.get(len(token))
+    if size is None:
         raise MalformedReceipt("the token has an impossible length")
-    padded = token + "=" * (-len(token) % 8)
-    try:
-        data = base64.b32decode(padded)
-    except (binascii.Error, ValueError):
-        raise MalformedReceipt("the token is not base32") from None
-    if encode_token(data) != token:  # unused trailing bits set: not the one spelling of these bytes
+    number = int(token)
+    if number >= 256 ** size:  # the width allows more than its bytes can hold: not the spelling of any bytes
         raise MalformedReceipt("the token is not in its canonical form")
-    return data
+    return number.to_bytes(size, "big")
 
 
 def receipt_text(prefix: str, token: str) -> str:

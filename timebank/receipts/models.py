@@ -13,7 +13,7 @@ from timebank.receipts.codec import KIND_LABELS, SINGLE_USE_ID_SIZE
 from timebank.receipts.rules import REVOKED_STATUSES, SHORT_CODE_LENGTH
 
 KEY_STATUSES = ("active", "verify_only", "retired")
-TOKEN_MAX = 256
+TOKEN_MAX = 320  # the largest token is 287 digits
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:

@@ -25,7 +25,8 @@ class TooLargeForQr(ValueError):
 
 
 def build(text: str) -> qrcode.QRCode:
-    """The smallest QR code at level M that holds ``text`` (alphanumeric mode for an uppercase URL)."""
+    """The smallest QR code at level M that holds ``text``: the library puts the uppercase prefix in alphanumeric
+    mode and the token's run of digits in numeric mode (``optimize``, on by default, splits them)."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=PNG_MODULE_PIXELS, border=QUIET_ZONE)
     code.add_data(text)
     code.make(fit=True)
