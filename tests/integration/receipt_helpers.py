@@ -1,4 +1,4 @@
-"""What the receipts' integration tests share: a database that can sign, a center and volunteers, and a scanner that
+"""What the receipts' integration tests share (their fixtures are in conftest.py): issuing, and a scanner that
 reads a QR image the way a cheap phone camera sees it (2 pixels a module, slightly blurred) with zxing-cpp."""
 from __future__ import annotations
 
@@ -9,17 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-import pytest
+import zxingcpp
 from PIL import Image, ImageFilter
 
 from timebank.auth.access import Principal
-from timebank.centers.services import create_center
 from timebank.clock import utcnow
-from timebank.db import Database
 from timebank.receipts import qr
 from timebank.receipts.codec import Kind, receipt_text
 from timebank.receipts.services import issue_receipt
-from timebank.volunteers.services import create_volunteer
 
 SECRET = "receipts-test-secret-3f9a"
 PREFIX = "HTTPS://TIMEBANK.ZHENJIANG-CITY.GOV.CN"  # a 30-character host
@@ -33,22 +30,6 @@ class People:
     center_id: int
     other_center_id: int
     volunteer_id: int
-
-
-@pytest.fixture
-def rdb(database_url):
-    """The test database, opened with the application's secret (it unseals the signing keys)."""
-    database = Database(database_url, pool_size=20, secret_key=SECRET)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def people(rdb) -> People:
-    center = create_center(rdb, actor=SYSTEM, code="JK01", name="京口区养老服务中心", district="京口区")
-    other = create_center(rdb, actor=SYSTEM, code="RZ02", name="润州区养老服务中心", district="润州区")
-    volunteer = create_volunteer(rdb, actor=SYSTEM, name="王小英", phone="13800000001", home_center="JK01")
-    return People(center.id, other.id, volunteer.id)
 
 
 def issue(db, people: People, *, kind: Kind = Kind.VOUCHER, reference: int = 1, amount: int = 1250,
@@ -70,8 +51,6 @@ def as_a_cheap_camera_sees_it(image: Image.Image, text: str, resample) -> Image.
 
 
 def decoded(image: Image.Image) -> list[str]:
-    import zxingcpp
-
     return [result.text for result in zxingcpp.read_barcodes(image)
             if result.format == zxingcpp.BarcodeFormat.QRCode]
 

@@ -8,13 +8,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
-from tests.integration.receipt_helpers import (  # noqa: F401  (rdb and people are fixtures)
+from tests.integration.receipt_helpers import (
     DAY,
     SECRET,
     collide,
     issue,
-    people,
-    rdb,
     text_of,
 )
 from timebank.clock import utcnow

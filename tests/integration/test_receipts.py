@@ -3,23 +3,25 @@ online and offline, revoke once (also when many try at once), and check what a p
 from __future__ import annotations
 
 import base64
+import io
+import json
 import multiprocessing
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from PIL import Image
+from playwright.sync_api import sync_playwright
 from sqlalchemy import func, insert, select, update
 
-from tests.integration.receipt_helpers import (  # noqa: F401  (rdb and people are fixtures)
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.integration.receipt_helpers import (
     DAY,
     PREFIX,
     SYSTEM,
     collide,
     decoded,
     issue,
-    people,
-    rdb,
     scan_png,
     text_of,
 )
@@ -28,9 +30,19 @@ from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import ValidationFailed
 from timebank.receipts import qr
-from timebank.receipts.codec import EPOCH, MAX_AMOUNT, MAX_ID, MAX_KEY_ID, MAX_SECONDS, Kind, parse_text
-from timebank.receipts.keys import ensure_signing_key
+from timebank.receipts.codec import (
+    EPOCH,
+    MAX_AMOUNT,
+    MAX_ID,
+    MAX_KEY_ID,
+    MAX_SECONDS,
+    Kind,
+    parse_text,
+)
+from timebank.receipts.keys import ensure_signing_key, public_keys, rotate_keys
 from timebank.receipts.models import Receipt, ReceiptRevocation, SigningKey
+from timebank.receipts.rules import short_code_for
+from timebank.receipts.schemas import KeySchema, RevocationSchema
 from timebank.receipts.services import (
     AlreadyCancelled,
     AlreadyRedeemed,
@@ -38,16 +50,18 @@ from timebank.receipts.services import (
     ReceiptNotFound,
     all_revocations,
     check_receipt,
-    issue_receipt,
     receipt_for,
     revocations_since,
     revoke_receipt,
     verifier_keys,
 )
-from timebank.receipts.verification import verify_offline
+from timebank.receipts.verification import (
+    Revocation,
+    load_key_list,
+    load_revocation_list,
+    verify_offline,
+)
 from timebank.volunteers.services import create_volunteer
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def verified_both_ways(db, text: str, *, kind: Kind, now=None):
@@ -114,14 +128,8 @@ def test_the_largest_receipt_scans_and_verifies_online_and_offline(rdb, people):
 
 
 def test_the_svg_rasterised_by_chromium_scans(rdb, people):
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (scripts/setup.sh --test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    import io
-
     text = text_of(issue(rdb, people, kind=Kind.VOUCHER, reference=77))
     svg = base64.b64encode(qr.svg(text)).decode()
     side = 3 * (17 + 4 * qr.version_of(text) + 8)  # 3 CSS pixels a module
@@ -205,8 +213,6 @@ def test_a_revoked_receipt_says_so_online_and_offline_and_cannot_be_revoked_agai
     rows = revocations_since(rdb, since=at - DAY).items
     assert [(bytes(r.single_use_id), r.status) for r in rows] == [(parse_text(text).payload.single_use_id, status)]
     assert list(revocations_since(rdb, since=at + timedelta(seconds=1)).items) == []
-    from timebank.receipts.verification import Revocation
-
     offline = verify_offline(text, keys=verifier_keys(rdb), now=at,
                              revocations={bytes(r.single_use_id): Revocation(r.status, r.revoked_at)
                                           for r in all_revocations(rdb)})
@@ -285,8 +291,6 @@ def test_a_mistyped_short_code_is_a_field_error_and_an_unknown_one_is_not_found(
     with pytest.raises(ValidationFailed) as raised:
         check_receipt(rdb, code=swapped)
     assert set(raised.value.fields) == {"code"}
-    from timebank.receipts.rules import short_code_for
-
     with pytest.raises(ReceiptNotFound):
         check_receipt(rdb, code=short_code_for(b"\x00" * 8))
 
@@ -309,3 +313,20 @@ def test_texts_that_are_not_our_receipts_get_a_reason_not_an_error(rdb, people):
     # well signed by our key but never stored (as if a database were restored from before it): unknown_receipt
     rdb.transaction(lambda s: s.execute(update(Receipt.__table__).values(token="0")))
     assert check_receipt(rdb, code=text).verdict.reason == "unknown_receipt"
+
+
+def test_the_published_key_and_revocation_lists_are_what_an_offline_verifier_reads(rdb, people):
+    """The files ``timebank receipts keys/revocations --output`` write (the API's answers) verify and revoke."""
+    old = issue(rdb, people, kind=Kind.VOUCHER, reference=51)
+    rotate_keys(rdb)
+    new = issue(rdb, people, kind=Kind.VOUCHER, reference=52)
+    at = utcnow()
+    revoke_receipt(rdb, kind=Kind.VOUCHER, reference=51, status="redeemed", at=at, center_id=people.center_id)
+
+    key_file = json.dumps({"items": KeySchema(many=True).dump(public_keys(rdb))})
+    revocation_file = json.dumps({"items": RevocationSchema(many=True).dump(all_revocations(rdb))})
+    keys, revocations = load_key_list(key_file), load_revocation_list(revocation_file)
+    assert len(keys) == 2
+    assert verify_offline(text_of(new), keys=keys, now=at, revocations=revocations).valid
+    redeemed = verify_offline(text_of(old), keys=keys, now=at, revocations=revocations)
+    assert redeemed.status == "redeemed" and redeemed.revocation.revoked_at == at
