@@ -20,6 +20,7 @@ from timebank.errors import NotFound, ValidationFailed
 from timebank.receipts import qr, services
 from timebank.receipts.facts import facts_of, tolerant
 from timebank.receipts.links import PublicUrlUnsuitable, receipt_url
+from timebank.schemas import REQUIRED
 from timebank.security import without_cookie_session_matching
 from timebank.web.access import page_blueprint, page_not_found
 from timebank.web.forms import FormState, errors_of
@@ -38,9 +39,12 @@ VERDICT_WORDS = {True: _l("Valid"), False: _l("Not valid")}
 def find():
     """The short-code form; sent (``?code=``), it shows the receipt, or says on the form what is wrong."""
     code = request.args.get("code", "").strip()
-    if not code:
-        return _not_for_caches(render_template("receipts/find.html", state=FormState()))
-    return _receipt_page(code)
+    if code:
+        return _receipt_page(code)
+    state = FormState()
+    if "code" in request.args:  # sent empty
+        state.errors = {"code": [str(REQUIRED)]}
+    return _not_for_caches(render_template("receipts/find.html", state=state), state.status)
 
 
 @bp.get("/<code>")
