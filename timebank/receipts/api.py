@@ -48,8 +48,11 @@ def list_revocations(query):
 @blp.refuses(422, "validation_error: a short code that is mistyped (fields.code says how), or an unknown kind")
 @blp.refuses(400, "public_url_unsuitable: this host cannot be printed into a QR code (set TIMEBANK_PUBLIC_URL)")
 def check_receipt(query, code: str):
-    """Check a receipt: its short code (any case, with or without the hyphen), the scanned text
-    (HTTPS://HOST/R/TOKEN, URL-encoded) or the token"""
+    """Check a receipt: valid or not, why, and what it is for
+
+    ``code`` is the short code (any case, with or without the hyphen), the scanned text (``HTTPS://HOST/R/TOKEN``,
+    URL-encoded) or the bare token. A mistyped short code is a 422 on ``code``, an unknown one a 404; any text is
+    answered 200, with ``valid`` false and its ``reason`` when it is not a good receipt."""
     expected = Kind.from_label(query["kind"]) if "kind" in query else None
     check = services.check_receipt(get_db(), code=code, kind=expected)
     return facts_of(check, expected=expected, url_of=receipt_url)
