@@ -34,8 +34,8 @@ def _first_admin() -> None:
 
 def exit_with_error(error) -> None:
     """Print a domain error (and its fields) the way every command does, and exit with status 1."""
-    click.echo(f"error: {error.message}", err=True)
-    for name, messages in (error.fields or {}).items():
+    click.echo(f"error: {error.text()}", err=True)  # text(): the sentence with its parameters filled in
+    for name, messages in error.rendered_fields().items():
         for message in messages if isinstance(messages, list) else [messages]:
             click.echo(f"  {name}: {message}", err=True)
     raise SystemExit(1)
