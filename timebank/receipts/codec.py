@@ -15,7 +15,8 @@ The payload, in order (varint: unsigned LEB128, shortest form only)::
     varint     lifetime, seconds from issued to expires
 
 At its largest (ids of 2⁶³ − 1) it is 58 bytes, so the token is at most 196 characters and the QR text with a
-30-character host 237: QR version 8 at level M holds 259 alphanumeric characters. Typical receipts are version 6–7.
+30-character host 237: QR version 9 at level M holds 262 alphanumeric characters (version 8 holds 221). A typical
+receipt's token is about 152 characters, so its text with a 30-character host is 193: version 8.
 The signature covers a fixed context string and the payload, so a signature made for anything else never verifies.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from timebank.errors import DomainError
 from timebank.receipts.codec import qr_prefix, receipt_text
 
-MAX_HOST_LENGTH = 100  # with the largest token, version 10-M still holds it (30 characters fit version 8-M)
+MAX_HOST_LENGTH = 100  # with the largest token, version 10-M (311 characters) still holds it; 30 characters need 9-M
 _PREFIX = re.compile(r"HTTPS?://[A-Z0-9.\-:]+")
 
 
