@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 from timebank import migrate
 from timebank.db import get_db
 from timebank.ledger.standalone import ensure_system_accounts
-from timebank.receipts.keys import ensure_signing_key
+from timebank.receipts.keys import SigningKeyUnavailable, ensure_signing_key
 from timebank.users.services import ensure_first_admin
 
 
@@ -18,9 +18,14 @@ def init_command():
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)
     ensure_system_accounts(get_db())
-    key_id = ensure_signing_key(get_db())
     click.echo(f"database ready at revision {migrate.head_revision()}: {_safe(url)}")
-    click.echo(f"receipts are signed with key {key_id}")
+    try:
+        click.echo(f"receipts are signed with key {ensure_signing_key(get_db())}")
+    except SigningKeyUnavailable:
+        # The secret changed (or was lost): the database is still good, and receipts already issued still verify.
+        click.echo("warning: the receipt signing key cannot be opened with this TIMEBANK_SECRET_KEY; no receipt can "
+                   "be issued until 'timebank receipts rotate-keys' makes a new key (issued receipts still verify)",
+                   err=True)
     _first_admin()
 
 

@@ -361,3 +361,40 @@ def test_show_refuses_a_mistyped_or_unknown_short_code_in_words(runner, issue):
     unknown = runner.invoke(args=["receipts", "show", "00000-00000"])
     assert unknown.exit_code == 1
     assert "error: No receipt has the code 00000-00000." in unknown.stderr
+
+
+def test_a_changed_secret_key_is_a_warning_at_init_and_rotating_makes_a_key_that_signs(empty_database_url, tmp_path):
+    """Losing TIMEBANK_SECRET_KEY: init still readies the database and says what to do; rotate-keys repairs it and
+    a receipt signed before still verifies offline."""
+    def app_with(secret):
+        return create_app({"DATABASE_URL": empty_database_url, "TESTING": True, "SECRET_KEY": secret})
+
+    before, after = app_with("the-old-secret"), app_with("a-new-secret")
+    try:
+        assert before.test_cli_runner().invoke(args=["init"]).exit_code == 0
+        db = get_db(before)
+        center = create_center(db, actor=SYSTEM, code="JK01", name="京口区养老服务中心", district="京口区")
+        volunteer = create_volunteer(db, actor=SYSTEM, name="王小英", phone="13805291234", home_center="JK01")
+        old = services.issue_receipt(db, kind=Kind.VOUCHER, center_id=center.id, volunteer_id=volunteer.id,
+                                     amount=1250, reference=1, expires_at=EXPIRES, now=ISSUED)
+        signing_keys._signers.clear()  # the server restarted with the new secret: no key unsealed in this process
+        runner = after.test_cli_runner()
+        init = runner.invoke(args=["init"])
+        assert init.exit_code == 0, init.output
+        assert "warning: the receipt signing key cannot be opened" in init.stderr
+        assert "Traceback" not in init.output
+        with pytest.raises(signing_keys.SigningKeyUnavailable):
+            services.issue_receipt(get_db(after), kind=Kind.VOUCHER, center_id=center.id, volunteer_id=volunteer.id,
+                                   amount=1250, reference=2, expires_at=EXPIRES)
+        rotated = runner.invoke(args=["receipts", "rotate-keys"])
+        assert rotated.exit_code == 0 and "new signing key: 2" in rotated.stdout, rotated.output
+        assert "receipts are signed with key 2" in runner.invoke(args=["init"]).stdout
+        new = services.issue_receipt(get_db(after), kind=Kind.VOUCHER, center_id=center.id,
+                                     volunteer_id=volunteer.id, amount=1250, reference=2, expires_at=EXPIRES)
+        keys = tmp_path / "keys.json"
+        assert runner.invoke(args=["receipts", "keys", "--output", str(keys)]).exit_code == 0
+        for receipt in (old, new):
+            assert verify(runner, receipt.token, "--keys", keys).exit_code == 0
+    finally:
+        get_db(before).dispose()
+        get_db(after).dispose()
