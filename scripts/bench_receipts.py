@@ -41,11 +41,11 @@ from timebank.ledger.standalone import ensure_system_accounts
 from timebank.receipts import keys as signing_keys
 from timebank.receipts import qr, services
 from timebank.receipts.codec import (
+    EPOCH,
     MAX_AMOUNT,
     MAX_ID,
     MAX_KEY_ID,
     MAX_SECONDS,
-    EPOCH,
     Kind,
     Payload,
     encode_payload,

@@ -8,8 +8,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from timebank.receipts import qr
 from timebank.receipts.codec import (
-    EPOCH, MAX_AMOUNT, MAX_ID, MAX_KEY_ID, MAX_SECONDS, Kind, Payload, encode_payload, encode_token, qr_prefix,
-    receipt_text, signed_message,
+    EPOCH,
+    MAX_AMOUNT,
+    MAX_ID,
+    MAX_KEY_ID,
+    MAX_SECONDS,
+    Kind,
+    Payload,
+    encode_payload,
+    encode_token,
+    qr_prefix,
+    receipt_text,
+    signed_message,
 )
 from timebank.receipts.links import MAX_HOST_LENGTH
 
