@@ -22,6 +22,7 @@ from timebank.ledger import cli as ledger_cli
 from timebank.receipts import api as receipts_api
 from timebank.receipts import links as receipt_links
 from timebank.receipts import views as receipts_views
+from timebank.receipts import cli as receipts_cli
 from timebank.service_types import api as service_types_api
 from timebank.service_types import views as service_types_views
 from timebank.users import api as users_api
@@ -38,7 +39,8 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
-COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, demo.demo_command)
+COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
+            demo.demo_command)
 
 
 def create_app(config: dict | None = None) -> Flask:
