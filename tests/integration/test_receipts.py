@@ -7,6 +7,7 @@ import io
 import json
 import multiprocessing
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -135,15 +136,20 @@ def test_the_svg_rasterised_by_chromium_scans(rdb, people):
     side = 3 * (17 + 4 * qr.version_of(text) + 8)  # 3 CSS pixels a module
     page_html = (f"<html><body style='margin:0;background:white'><img id='qr' src='data:image/svg+xml;base64,{svg}'"
                  f" style='width:{side}px;height:{side}px;display:block'></body></html>")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": side + 20, "height": side + 20})
-            page.set_content(page_html)
-            page.wait_for_function("document.getElementById('qr').complete")
-            shot = page.locator("#qr").screenshot()
-        finally:
-            browser.close()
+    def screenshot() -> bytes:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": side + 20, "height": side + 20})
+                page.set_content(page_html)
+                page.wait_for_function("document.getElementById('qr').complete")
+                return page.locator("#qr").screenshot()
+            finally:
+                browser.close()
+
+    # On a thread of its own: the browser tests' session-wide Playwright holds this thread's event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shot = pool.submit(screenshot).result(timeout=120)
     assert decoded(Image.open(io.BytesIO(shot))) == [text]
 
 
