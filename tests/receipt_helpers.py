@@ -83,5 +83,5 @@ def receipt_city(db) -> ReceiptCity:
 def tampered(token: str) -> str:
     """The token with one character of its signature changed (still well-formed base32)."""
     position = len(token) - 10
-    return token[:position] + ("A" if token[position] != "A" else "B") + token[position + 1:]
+    return token[:position] + ("1" if token[position] != "1" else "2") + token[position + 1:]
 

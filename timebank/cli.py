@@ -24,7 +24,7 @@ def init_command():
     except SigningKeyUnavailable:
         # The secret changed (or was lost): the database is still good, and receipts already issued still verify.
         click.echo("warning: the receipt signing key cannot be opened with this TIMEBANK_SECRET_KEY; no receipt can "
-                   "be issued until 'timebank receipts rotate-keys' makes a new key (issued receipts still verify)",
+                   "be issued until 'timebank receipts rotate-keys --replace-unopenable' makes a new key (issued receipts still verify)",
                    err=True)
     _first_admin()
 

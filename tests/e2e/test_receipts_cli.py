@@ -148,7 +148,7 @@ def test_verify_offline_with_a_key_list_saved_from_the_api(app, issue, tmp_path)
 
 def flipped(token: str, index: int = -20) -> str:
     """The token with one signature character changed (index −20 lies inside the 64-byte signature)."""
-    replacement = "B" if token[index] == "A" else "A"
+    replacement = "1" if token[index] != "1" else "2"
     return token[:index] + replacement + token[index + 1:]
 
 
@@ -386,7 +386,9 @@ def test_a_changed_secret_key_is_a_warning_at_init_and_rotating_makes_a_key_that
         with pytest.raises(signing_keys.SigningKeyUnavailable):
             services.issue_receipt(get_db(after), kind=Kind.VOUCHER, center_id=center.id, volunteer_id=volunteer.id,
                                    amount=1250, reference=2, expires_at=EXPIRES)
-        rotated = runner.invoke(args=["receipts", "rotate-keys"])
+        refused = runner.invoke(args=["receipts", "rotate-keys"])
+        assert refused.exit_code == 1 and "cannot be opened" in refused.output  # a wrong secret replaces nothing
+        rotated = runner.invoke(args=["receipts", "rotate-keys", "--replace-unopenable"])
         assert rotated.exit_code == 0 and "new signing key: 2" in rotated.stdout, rotated.output
         assert "receipts are signed with key 2" in runner.invoke(args=["init"]).stdout
         new = services.issue_receipt(get_db(after), kind=Kind.VOUCHER, center_id=center.id,

@@ -113,12 +113,14 @@ def revocations_command(since, output):
                                           "receipt it signed has expired, and keys with nothing left to verify retire.")
 @click.option("--if-older-than-days", "older_than_days", type=click.IntRange(min=0), metavar="N",
               help="rotate only when the active key is at least N days old (retiring still happens)")
+@click.option("--replace-unopenable", is_flag=True,
+              help="the secret key was lost: replace an active key this TIMEBANK_SECRET_KEY cannot open")
 @with_appcontext
-def rotate_keys_command(older_than_days):
+def rotate_keys_command(older_than_days, replace_unopenable):
     db = get_db()
     if_older_than = timedelta(days=older_than_days) if older_than_days is not None else None
     try:
-        rotation = signing_keys.rotate_keys(db, if_older_than=if_older_than)
+        rotation = signing_keys.rotate_keys(db, if_older_than=if_older_than, replace_unopenable=replace_unopenable)
     except DomainError as error:
         exit_with_error(error)
     zone = _zone_or_exit()

@@ -76,10 +76,16 @@ def signing_key(s: Session, db: Database, now: datetime) -> tuple[int, Ed25519Pr
     return key_id, private_key
 
 
-def rotate_keys(db: Database, *, now: datetime | None = None, if_older_than: timedelta | None = None) -> Rotation:
+def rotate_keys(db: Database, *, now: datetime | None = None, if_older_than: timedelta | None = None,
+                replace_unopenable: bool = False) -> Rotation:
     """A new key signs from ``now``; the one it replaces keeps verifying until every receipt it signed has expired.
     Keys with nothing left to verify are retired. With ``if_older_than``, rotate only an active key older than that
-    (retiring still happens), so a job that runs twice makes one key."""
+    (retiring still happens), so a job that runs twice makes one key.
+
+    The active key must open with this process's secret (``SigningKeyUnavailable`` otherwise), so a worker started
+    with a wrong secret cannot replace the servers' key with one none of them can open. Only after the secret was
+    really lost does an operator pass ``replace_unopenable`` (``timebank receipts rotate-keys
+    --replace-unopenable``)."""
     now = (now or utcnow()).replace(microsecond=0)
 
     def work(s: Session) -> Rotation:
@@ -89,7 +95,11 @@ def rotate_keys(db: Database, *, now: datetime | None = None, if_older_than: tim
             if active is not None:
                 # A process with another secret would seal a key that the servers cannot open: none of them could
                 # sign any more. Opening the current key first proves the secret is the servers' one.
-                _signer(db, bytes(active.public_key), bytes(active.sealed_private_key))
+                try:
+                    _signer(db, bytes(active.public_key), bytes(active.sealed_private_key))
+                except SigningKeyUnavailable:
+                    if not replace_unopenable:
+                        raise
                 s.execute(update(K).where(K.c.id == active.id).values(
                     status="verify_only", signs_until=now, valid_until=_last_expiry(s, active.id, now)))
             new_key_id = _create(s, db, now)
