@@ -26,6 +26,7 @@ from timebank.receipts.codec import SINGLE_USE_ID_SIZE, Kind, Payload, encode_pa
 from timebank.receipts.codec import encode_token
 from timebank.receipts.models import Receipt, ReceiptRevocation
 from timebank.receipts.rules import (
+    REVOKED_STATUSES,
     BadShortCode,
     display_short_code,
     looks_like_short_code,
@@ -145,6 +146,8 @@ def revoke_receipt(db: Database, *, kind: Kind, reference: int, status: str, at:
     """Mark the receipt of ``reference`` reversed, redeemed (``center_id``: where) or cancelled, once: a second
     revocation is refused with when (and where) the first happened. The revocation's primary key is the receipt,
     so two at once cannot both succeed."""
+    if status not in REVOKED_STATUSES:
+        raise ValueError(f"a receipt is revoked as one of {REVOKED_STATUSES}, not {status!r}")
     at = at or utcnow()
 
     def work(s: Session) -> Revocation:
