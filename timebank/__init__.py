@@ -18,6 +18,7 @@ from timebank.auth import api as auth_api
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.home import views as home_views
+from timebank.hours import api as hours_api
 from timebank.ledger import cli as ledger_cli
 from timebank.service_types import api as service_types_api
 from timebank.service_types import views as service_types_views
@@ -33,7 +34,7 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          audit_views.bp)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
-                  users_api.blp, audit_api.blp)
+                  users_api.blp, hours_api.blp, audit_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, demo.demo_command)
 
