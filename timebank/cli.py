@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 from timebank import migrate
 from timebank.db import get_db
 from timebank.ledger.standalone import ensure_system_accounts
-from timebank.receipts.keys import ensure_signing_key
+from timebank.receipts.keys import SigningKeyUnavailable, ensure_signing_key
 from timebank.users.services import ensure_first_admin
 
 
@@ -18,9 +18,14 @@ def init_command():
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)
     ensure_system_accounts(get_db())
-    key_id = ensure_signing_key(get_db())
     click.echo(f"database ready at revision {migrate.head_revision()}: {_safe(url)}")
-    click.echo(f"receipts are signed with key {key_id}")
+    try:
+        click.echo(f"receipts are signed with key {ensure_signing_key(get_db())}")
+    except SigningKeyUnavailable:
+        # The secret changed (or was lost): the database is still good, and receipts already issued still verify.
+        click.echo("warning: the receipt signing key cannot be opened with this TIMEBANK_SECRET_KEY; no receipt can "
+                   "be issued until 'timebank receipts rotate-keys --replace-unopenable' makes a new key (issued receipts still verify)",
+                   err=True)
     _first_admin()
 
 
@@ -34,8 +39,8 @@ def _first_admin() -> None:
 
 def exit_with_error(error) -> None:
     """Print a domain error (and its fields) the way every command does, and exit with status 1."""
-    click.echo(f"error: {error.message}", err=True)
-    for name, messages in (error.fields or {}).items():
+    click.echo(f"error: {error.text()}", err=True)  # text(): the sentence with its parameters filled in
+    for name, messages in error.rendered_fields().items():
         for message in messages if isinstance(messages, list) else [messages]:
             click.echo(f"  {name}: {message}", err=True)
     raise SystemExit(1)

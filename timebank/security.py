@@ -8,6 +8,8 @@ real ones and not the proxy's.
 """
 from __future__ import annotations
 
+import re
+
 from flask import has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -85,12 +87,15 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def __init__(self):
         self.stateless_prefixes: tuple[str, ...] = ()
+        self.stateless_patterns: tuple[re.Pattern, ...] = ()
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
 
     def open_session(self, app, request):
         if self.stateless_prefixes and request.path.startswith(self.stateless_prefixes):
+            return NoCookieSession()
+        if any(pattern.fullmatch(request.path) for pattern in self.stateless_patterns):
             return NoCookieSession()
         return super().open_session(app, request)
 
@@ -108,6 +113,13 @@ def without_cookie_session(app, path_prefix: str) -> None:
     """Requests whose path starts with ``path_prefix`` neither read nor write the session cookie."""
     interface = app.session_interface
     interface.stateless_prefixes = (*interface.stateless_prefixes, path_prefix)
+
+
+def without_cookie_session_matching(app, path_pattern: str) -> None:
+    """Requests whose whole path matches ``path_pattern`` (a regular expression) neither read nor write the session
+    cookie (the session is opened before the URL is matched to a view, so it is chosen by the path)."""
+    interface = app.session_interface
+    interface.stateless_patterns = (*interface.stateless_patterns, re.compile(path_pattern))
 
 
 def uses_cookie_session() -> bool:

@@ -41,6 +41,11 @@ def visits(city, ids) -> list[Visit]:
         Visit("staff home", "staff", "/"),
         Visit("staff volunteers", "staff", "/volunteers/"),
         Visit("supervisor home", "supervisor", "/"),
+        Visit("receipt valid", None, f"/R/{ids['receipt']}"),
+        Visit("receipt used", None, f"/R/{ids['used_voucher']}"),
+        Visit("receipt form", None, "/R/"),
+        Visit("receipt form refused", None, "/R/", submit=True, status=422),
+        Visit("receipt for a volunteer", "volunteer", f"/R/{ids['receipt']}"),
     ]
 
 
@@ -50,11 +55,18 @@ def ids_of(app) -> dict:
     from timebank.db import get_db
     from timebank.volunteers.services import list_volunteers
 
+    from tests.receipt_helpers import ReceiptCity
+    from timebank.receipts.codec import Kind
+
     db, system = get_db(app), Principal.system("test")
-    return {
-        "center": list_centers(db, actor=system, search="JK01").items[0].id,
-        "volunteer": list_volunteers(db, actor=system, search="王秀英").items[0].id,
-    }
+    center = list_centers(db, actor=system, search="JK01").items[0].id
+    volunteer = list_volunteers(db, actor=system, search="王秀英").items[0].id
+    receipts = ReceiptCity(db=db, center_id=center, other_center_id=list_centers(db, actor=system, search="RZ02")
+                           .items[0].id, volunteer_id=volunteer)
+    used = receipts.issue(Kind.VOUCHER, amount=1250, days=14)
+    receipts.revoke(used, "redeemed", at_other_center=True)
+    return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
+            "used_voucher": used.display_code}
 
 
 def open_page(page, server, visit: Visit):

@@ -85,6 +85,25 @@ def demo_city(live_server):
             "admin": ("admin", city.first_admin_password)}
 
 
+@pytest.fixture
+def receipt_pages(live_server, demo_city):
+    """The public receipt pages (reached from a QR code, not from a link): a valid receipt by its token, a used
+    voucher by its short code, and the short-code form."""
+    from timebank.receipts.codec import Kind
+    from tests.receipt_helpers import ReceiptCity
+    from timebank.centers.services import list_centers
+    from timebank.auth.access import Principal
+    from timebank.volunteers.services import list_volunteers
+
+    db, system = get_db(live_server.app), Principal.system("test")
+    centers = list_centers(db, actor=system, per_page=2).items
+    volunteer = list_volunteers(db, actor=system, per_page=1).items[0]
+    city = ReceiptCity(db=db, center_id=centers[0].id, other_center_id=centers[1].id, volunteer_id=volunteer.id)
+    valid, used = city.issue(Kind.SERVICE_RECORD), city.issue(Kind.VOUCHER, days=14)
+    city.revoke(used, "redeemed", at_other_center=True)
+    return ("/R/", f"/R/{valid.token}", f"/R/{used.display_code}")
+
+
 def shape(url: str) -> str:
     """What kind of page an address is: the path with its numbers replaced, and the names of its arguments."""
     parts = urlsplit(url)
@@ -114,10 +133,11 @@ def sign_in_as_a_person(page, server, username: str, password: str) -> None:
     assert urlsplit(page.url).path == "/", f"{username} is not signed in: {page.url}"
 
 
-def crawl(page, server, *, phone: bool, start: str = "/") -> tuple[list[str], dict[str, list[str]]]:
-    """Visit what is reachable from ``start``; return the pages seen and the problems per page."""
+def crawl(page, server, *, phone: bool, start: str = "/", also: tuple[str, ...] = ()) -> tuple[list[str], dict]:
+    """Visit what is reachable from ``start`` and from the pages ``also`` (reached without a link: a receipt's
+    QR code); return the pages seen and the problems per page."""
     origin = urlsplit(server.url).netloc
-    queue, seen, visited, per_shape, problems, downloads = deque([start]), {start}, [], {}, {}, set()
+    queue, seen, visited, per_shape, problems, downloads = deque([start, *also]), {start, *also}, [], {}, {}, set()
     while queue and len(visited) < MAX_PAGES:
         address = queue.popleft()
         kind = shape(address)
@@ -157,7 +177,8 @@ def crawl(page, server, *, phone: bool, start: str = "/") -> tuple[list[str], di
 
 
 @pytest.mark.parametrize("role", list(LOGINS))
-def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role):
+def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role,
+                                                                         receipt_pages):
     username, password = demo_city[role]
     report = {}
     for screen, viewport in VIEWPORTS.items():
@@ -166,14 +187,29 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
             page = context.new_page()
             sign_in_as_a_person(page, live_server, username, password)
             password = OWN_PASSWORD
-            visited, problems = crawl(page, live_server, phone=screen == "phone")
+            visited, problems = crawl(page, live_server, phone=screen == "phone", also=receipt_pages)
         finally:
             context.close()
         report[screen] = problems
         # The crawl really went somewhere: past the home page, and through a pager where the role has long lists.
         assert "/password" in visited and len(visited) >= 2, f"{role} on {screen} reached only {visited}"
+        assert set(receipt_pages) <= set(visited), f"{role} on {screen} never saw the receipt pages: {visited}"
         if role == "admin":
             assert any("page=2" in address for address in visited), f"{role} never reached a second page: {visited}"
+    assert report == {screen: {} for screen in VIEWPORTS}, pformat(report, width=120)
+
+
+def test_the_receipt_pages_answer_an_anonymous_visitor_in_chinese(browser, live_server, receipt_pages):
+    """What a family member's phone opens from a QR code, before anyone signs in, and where it leads."""
+    report = {}
+    for screen, viewport in VIEWPORTS.items():
+        context = browser.new_context(viewport=viewport, locale="zh-CN")
+        try:
+            visited, report[screen] = crawl(context.new_page(), live_server, phone=screen == "phone",
+                                            start=receipt_pages[1], also=receipt_pages)
+        finally:
+            context.close()
+        assert set(receipt_pages) <= set(visited) and "/" in visited, visited  # and on, to the sign-in page
     assert report == {screen: {} for screen in VIEWPORTS}, pformat(report, width=120)
 
 

@@ -16,8 +16,9 @@ EXPECTED = {
 
 
 @pytest.fixture
-def app(tmp_path):
-    return make_app(f"sqlite:///{tmp_path / 'timebank.db'}")
+def app(sqlite_url):
+    # With the schema: public routes such as GET /api/v1/keys read the database.
+    return make_app(sqlite_url)
 
 
 def assert_secured(response, what: str):

@@ -15,6 +15,7 @@ from timebank.audit.services import list_entries
 from timebank.auth import services as auth
 from timebank.auth.access import Principal
 from timebank.centers.services import create_center, set_center_active, update_center
+from timebank.receipts.keys import ensure_signing_key, rotate_keys
 from timebank.service_types.services import create_service_type, update_service_type
 from timebank.users import services as users
 from timebank.volunteers.csv_import import import_volunteers
@@ -119,9 +120,15 @@ def _service_type_update(db, w):
     return kind.id
 
 
+def _signing_key_rotate(db, w):
+    db.secret_key = "audit-test-secret"  # the test database is opened without one; sealing a key needs it
+    first = ensure_signing_key(db)
+    return rotate_keys(db).new_key_id, first
+
+
 CENTER_CREATE = {"code": "JK01", "name": "大市口街道养老服务中心", "district": "京口区"}
 ACTIONS = {
-    # action: (do it, object type, detail it must contain, who: "admin" or "staff")
+    # action: (do it, object type, detail it must contain, who: "admin", "staff" or "system")
     "center.create": (lambda db, w: w["center"].id, "center", CENTER_CREATE, "admin"),
     "center.update": (_center_update, "center",
                       {"changed": {"name": ["大市口街道养老服务中心", "大市口养老服务中心"]}}, "admin"),
@@ -143,6 +150,7 @@ ACTIONS = {
                             {"code": "meal-delivery", "name_zh": "助餐送餐", "credits_per_hour": "1.00"}, "admin"),
     "service_type.update": (_service_type_update, "service_type",
                             {"changed": {"credits_per_hour": [100, 150]}}, "admin"),
+    "signing_key.rotate": (_signing_key_rotate, "signing_key", {"replaces": "first"}, "system"),
 }
 
 
@@ -169,10 +177,14 @@ def test_an_audited_action_can_be_read_back(db, action):
     do, object_type, detail, who = ACTIONS[action]
     w = world(db)
     object_id = do(db, w)
+    if action == "signing_key.rotate":  # the detail names the key it replaced, known only now
+        object_id, replaced = object_id
+        detail = {"replaces": replaced}
     found = list_entries(db, actor=ADMIN, action=action).items
     assert found, f"no {action} entry"
     entry = found[0]  # the newest
-    actor = (ADMIN.user_id, ADMIN.username, "admin") if who == "admin" else (w["staff"].id, "staff-jk01", "staff")
+    actor = {"admin": (ADMIN.user_id, ADMIN.username, "admin"), "staff": (w["staff"].id, "staff-jk01", "staff"),
+             "system": (None, "rotate-keys", "system")}[who]
     assert (entry.actor_user_id, entry.actor_name, entry.actor_role) == actor
     assert entry.object_type == object_type
     if object_id is not None:

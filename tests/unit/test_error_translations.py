@@ -22,6 +22,9 @@ from timebank.web import i18n
 import timebank.auth.services  # noqa: F401,E402
 import timebank.ledger.errors  # noqa: F401,E402
 import timebank.models  # noqa: F401,E402
+import timebank.receipts.keys  # noqa: F401,E402
+import timebank.receipts.links  # noqa: F401,E402
+import timebank.receipts.services  # noqa: F401,E402
 import timebank.service_types.services  # noqa: F401,E402
 import timebank.users.services  # noqa: F401,E402
 import timebank.volunteers.csv_import  # noqa: F401,E402
@@ -63,7 +66,8 @@ def chinese(app, text: str) -> str:
 def test_the_walk_finds_the_errors_of_every_feature():
     names = {cls.__name__ for cls in every_error_class()}
     assert {"NotFound", "ValidationFailed", "Forbidden", "LastAdmin", "InsufficientCredits", "SignInFailed",
-            "CenterNotFound", "VolunteerNotFound"} <= names
+            "CenterNotFound", "VolunteerNotFound", "SigningKeyUnavailable", "ReceiptNotFound", "AlreadyRedeemed",
+            "AlreadyReversed", "AlreadyCancelled", "AlreadyRevoked", "PublicUrlUnsuitable"} <= names
 
 
 @pytest.mark.parametrize("error", every_error_class(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
@@ -106,6 +110,7 @@ def test_every_schema_of_the_app_derives_from_the_base_that_speaks_our_language(
     import timebank.audit.schemas  # noqa: F401
     import timebank.auth.schemas  # noqa: F401
     import timebank.centers.schemas  # noqa: F401
+    import timebank.receipts.schemas  # noqa: F401
     import timebank.service_types.schemas  # noqa: F401
     import timebank.users.schemas  # noqa: F401
     import timebank.volunteers.schemas  # noqa: F401

@@ -272,3 +272,13 @@ def test_kinds_have_labels_both_ways():
     assert all(Kind.from_label(kind.label) is kind for kind in Kind)
     with pytest.raises(ValueError):
         Kind.from_label("ticket")
+
+
+def test_the_public_url_may_have_a_host_of_up_to_max_host_length_characters():
+    from timebank.receipts.links import check_public_url
+
+    assert check_public_url(f"https://{LONGEST_HOST.lower()}/") == f"HTTPS://{LONGEST_HOST}"
+    assert check_public_url("http://127.0.0.1:8080/x") == "HTTP://127.0.0.1:8080"
+    for bad in (f"https://{LONGEST_HOST}A", "https://time_bank.cn", "https://时间银行.cn", "ftp://x.cn", "x.cn"):
+        with pytest.raises(ValueError):
+            check_public_url(bad)

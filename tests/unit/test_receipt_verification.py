@@ -206,3 +206,20 @@ def test_the_token_in_a_text_is_what_the_key_signed():
     text = signed()
     data = decode_token(text.rsplit("/", 1)[1])
     KEY.public_key().verify(data[-64:], signed_message(data[:-64]))
+
+
+def test_a_key_list_with_an_id_that_is_not_a_whole_number_is_refused():
+    from timebank.receipts.verification import BadListFile, encode_public_key, load_key_list
+
+    key = encode_public_key(bytes(32))
+    for bad_id in ("1", 1.5, True, 0):
+        with pytest.raises(BadListFile):
+            load_key_list(json.dumps([{"key_id": bad_id, "public_key": key}]))
+
+
+def test_a_revocation_without_an_offset_is_refused():
+    from timebank.receipts.verification import BadListFile, load_revocation_list
+
+    with pytest.raises(BadListFile):
+        load_revocation_list(json.dumps([{"single_use_id": "00" * 8, "status": "redeemed",
+                                          "revoked_at": "2026-12-01T10:00:00"}]))

@@ -8,10 +8,12 @@ signing process only, cached there by its public key, and never returned by any 
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from flask_babel import lazy_gettext as _l
@@ -36,6 +38,8 @@ _SEAL_INFO = b"timebank signing key seal v1"
 
 _PUBLIC_KEYS = select(K.c.id, K.c.public_key, K.c.status, K.c.valid_from, K.c.signs_until, K.c.valid_until)
 _ACTIVE = select(K.c.id, K.c.public_key, K.c.sealed_private_key).where(K.c.status == "active")
+_ACTIVE_FOR_ROTATION = (select(K.c.id, K.c.valid_from, K.c.public_key, K.c.sealed_private_key)
+                        .where(K.c.status == "active").with_for_update())
 _ONE_PUBLIC_KEY = select(K.c.public_key).where(K.c.id == bindparam("key_id"))
 
 
@@ -72,18 +76,30 @@ def signing_key(s: Session, db: Database, now: datetime) -> tuple[int, Ed25519Pr
     return key_id, private_key
 
 
-def rotate_keys(db: Database, *, now: datetime | None = None, if_older_than: timedelta | None = None) -> Rotation:
+def rotate_keys(db: Database, *, now: datetime | None = None, if_older_than: timedelta | None = None,
+                replace_unopenable: bool = False) -> Rotation:
     """A new key signs from ``now``; the one it replaces keeps verifying until every receipt it signed has expired.
     Keys with nothing left to verify are retired. With ``if_older_than``, rotate only an active key older than that
-    (retiring still happens), so a job that runs twice makes one key."""
+    (retiring still happens), so a job that runs twice makes one key.
+
+    The active key must open with this process's secret (``SigningKeyUnavailable`` otherwise), so a worker started
+    with a wrong secret cannot replace the servers' key with one none of them can open. Only after the secret was
+    really lost does an operator pass ``replace_unopenable`` (``timebank receipts rotate-keys
+    --replace-unopenable``)."""
     now = (now or utcnow()).replace(microsecond=0)
 
     def work(s: Session) -> Rotation:
-        active = s.execute(select(K.c.id, K.c.valid_from).where(K.c.status == "active")
-                           .with_for_update()).first()
+        active = s.execute(_ACTIVE_FOR_ROTATION).first()
         new_key_id = None
         if active is None or if_older_than is None or active.valid_from <= now - if_older_than:
             if active is not None:
+                # A process with another secret would seal a key that the servers cannot open: none of them could
+                # sign any more. Opening the current key first proves the secret is the servers' one.
+                try:
+                    _signer(db, bytes(active.public_key), bytes(active.sealed_private_key))
+                except SigningKeyUnavailable:
+                    if not replace_unopenable:
+                        raise
                 s.execute(update(K).where(K.c.id == active.id).values(
                     status="verify_only", signs_until=now, valid_until=_last_expiry(s, active.id, now)))
             new_key_id = _create(s, db, now)
@@ -110,7 +126,7 @@ def public_keys(db: Database) -> list[PublicKey]:
 
 
 _verifiers: dict[bytes, Ed25519PublicKey] = {}
-_signers: dict[bytes, Ed25519PrivateKey] = {}
+_signers: dict[tuple[bytes, bytes], Ed25519PrivateKey] = {}
 _cache_lock = threading.Lock()
 
 
@@ -136,13 +152,19 @@ def _active_or_new(s: Session, db: Database, now: datetime) -> tuple[int, Ed2551
         key_id = _create(s, db, now)
         row = s.execute(_ACTIVE).first()
         assert row.id == key_id
-    public_key = bytes(row.public_key)
-    signer = _signers.get(public_key)
+    return row.id, _signer(db, bytes(row.public_key), bytes(row.sealed_private_key))
+
+
+def _signer(db: Database, public_key: bytes, sealed: bytes) -> Ed25519PrivateKey:
+    """The unsealed key, cached by the public key AND the sealing key: a Database opened with another secret (or
+    none) in the same process must not sign with what the right one opened."""
+    cache_key = (public_key, hashlib.sha256(_sealing_key(db)).digest())
+    signer = _signers.get(cache_key)
     if signer is None:
-        signer = Ed25519PrivateKey.from_private_bytes(_unseal(db, bytes(row.sealed_private_key), public_key))
+        signer = Ed25519PrivateKey.from_private_bytes(_unseal(db, sealed, public_key))
         with _cache_lock:
-            _signers[public_key] = signer
-    return row.id, signer
+            _signers[cache_key] = signer
+    return signer
 
 
 def _create(s: Session, db: Database, now: datetime) -> int:
@@ -163,7 +185,12 @@ def _last_expiry(s: Session, key_id: int, default):
 def _sealing_key(db: Database) -> bytes:
     if not db.secret_key:
         raise SigningKeyUnavailable()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEAL_INFO).derive(db.secret_key.encode())
+    return _derived_sealing_key(db.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _derived_sealing_key(secret: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEAL_INFO).derive(secret.encode())
 
 
 def _seal(db: Database, private_bytes: bytes, public_key: bytes) -> bytes:

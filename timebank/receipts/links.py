@@ -47,3 +47,22 @@ def current_prefix() -> str:
 def receipt_url(token: str) -> str:
     """Exactly the text the receipt's QR encodes (SPEC §5: a receipt's ``url`` in API answers)."""
     return receipt_text(current_prefix(), token)
+
+
+class UnsuitablePublicUrl(RuntimeError):
+    """``TIMEBANK_PUBLIC_URL`` is set to an address no receipt can carry: the app refuses to start."""
+
+
+def init_app(app) -> None:
+    """Refuse to start with a ``TIMEBANK_PUBLIC_URL`` that receipts cannot carry, rather than failing at the first
+    receipt (an operator sees the problem when deploying, not a volunteer at the desk)."""
+    url = app.config.get("PUBLIC_URL")
+    if not url:
+        return
+    try:
+        check_public_url(str(url))
+    except ValueError:
+        raise UnsuitablePublicUrl(
+            f"TIMEBANK_PUBLIC_URL={url!r} cannot be printed into a receipt's QR code: give the service's public "
+            f"address as http(s)://host[:port], the host at most {MAX_HOST_LENGTH} characters of letters, digits, "
+            f"dots and dashes (for example https://timebank.example.cn).") from None

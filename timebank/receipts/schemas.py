@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from timebank.paging import MAX_PER_PAGE
 from timebank.receipts.codec import KIND_LABELS
+from timebank.receipts.rules import INVALID_REASONS, STATUSES
 from timebank.receipts.verification import encode_public_key
 from timebank.schemas import PageSchema, PagingQuerySchema, Schema
-from timebank.paging import MAX_PER_PAGE
 
 
 class KeySchema(Schema):
@@ -54,3 +55,37 @@ class RevocationQuerySchema(PagingQuerySchema):
 class ReceiptQuerySchema(Schema):
     kind = fields.String(validate=validate.OneOf(KIND_LABELS),
                          metadata={"description": "the kind expected; another kind answers valid false, wrong_kind"})
+
+
+class ReceiptCheckSchema(Schema):
+    """What checking a receipt answers (SPEC §8 and §8.1): dumped from ``timebank.receipts.facts.ReceiptFacts``."""
+
+    valid = fields.Boolean(required=True, dump_only=True)
+    status = fields.String(required=True, dump_only=True, metadata={
+        "enum": [*STATUSES, "invalid"], "description": "valid, reversed, redeemed, cancelled, expired or invalid"})
+    reason = fields.String(required=True, dump_only=True, allow_none=True, metadata={
+        "enum": [*INVALID_REASONS, None], "description": "why it is invalid (null unless status is invalid)"})
+    message = fields.String(required=True, dump_only=True,
+                            metadata={"description": "the status and reason in words, in the caller's language"})
+    kind = fields.String(required=True, dump_only=True, allow_none=True,
+                         metadata={"enum": [*KIND_LABELS, None], "description": "null when nothing is known of it"})
+    credits = fields.String(required=True, dump_only=True, allow_none=True, metadata={
+        "pattern": r"^\d+\.\d{2}$", "example": "1.50",
+        "description": "service records and vouchers, a decimal string (null for a certificate)"})
+    minutes = fields.Integer(required=True, dump_only=True, allow_none=True,
+                             metadata={"description": "a certificate's service time (null otherwise)"})
+    center = fields.String(required=True, dump_only=True, allow_none=True, metadata={"description": "center code"})
+    center_name = fields.String(required=True, dump_only=True, allow_none=True)
+    issued_at = fields.AwareDateTime(required=True, dump_only=True, allow_none=True, format="iso")
+    expires_at = fields.AwareDateTime(required=True, dump_only=True, allow_none=True, format="iso")
+    volunteer = fields.String(required=True, dump_only=True, allow_none=True,
+                              metadata={"description": "the volunteer's masked name, such as 王*英"})
+    short_code = fields.String(required=True, dump_only=True, allow_none=True,
+                               metadata={"description": "the code to read aloud or type, such as K7QXM-3PA9W"})
+    url = fields.String(required=True, dump_only=True, allow_none=True,
+                        metadata={"description": "exactly the text the receipt's QR code encodes"})
+    redeemed_at = fields.AwareDateTime(required=True, dump_only=True, allow_none=True, format="iso")
+    redeemed_center = fields.String(required=True, dump_only=True, allow_none=True,
+                                    metadata={"description": "where a redeemed voucher was used (center code)"})
+    status_since = fields.AwareDateTime(required=True, dump_only=True, allow_none=True, format="iso",
+                                        metadata={"description": "when it was reversed, redeemed or cancelled"})

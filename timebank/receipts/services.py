@@ -20,12 +20,13 @@ from timebank.centers.services import center_labels
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import DomainError, NotFound, field_error
-from timebank.paging import Page, paginate
+from timebank.paging import Page, check_paging, paginate
 from timebank.receipts import keys as signing_keys
 from timebank.receipts.codec import SINGLE_USE_ID_SIZE, Kind, Payload, encode_payload, signed_message
 from timebank.receipts.codec import encode_token
 from timebank.receipts.models import Receipt, ReceiptRevocation
 from timebank.receipts.rules import (
+    REVOKED_STATUSES,
     BadShortCode,
     display_short_code,
     looks_like_short_code,
@@ -145,6 +146,8 @@ def revoke_receipt(db: Database, *, kind: Kind, reference: int, status: str, at:
     """Mark the receipt of ``reference`` reversed, redeemed (``center_id``: where) or cancelled, once: a second
     revocation is refused with when (and where) the first happened. The revocation's primary key is the receipt,
     so two at once cannot both succeed."""
+    if status not in REVOKED_STATUSES:
+        raise ValueError(f"a receipt is revoked as one of {REVOKED_STATUSES}, not {status!r}")
     at = at or utcnow()
 
     def work(s: Session) -> Revocation:
@@ -210,6 +213,23 @@ def all_revocations(db: Database) -> list:
     query = (select(R.c.single_use_id, V.c.status, V.c.revoked_at).join(R, R.c.id == V.c.receipt_id)
              .order_by(V.c.revoked_at, V.c.receipt_id))
     return db.transaction(lambda s: list(s.execute(query)), readonly=True)
+
+
+def page_of_keys(db: Database, *, page: int = 1, per_page: int = 100) -> Page:
+    """One page of the published keys, newest first (``GET /api/v1/keys``; there are a dozen a year)."""
+    check_paging(page, per_page)
+    found = signing_keys.public_keys(db)
+    return Page(items=tuple(found[(page - 1) * per_page:page * per_page]), total=len(found), page=page,
+                per_page=per_page, pages=max(1, -(-len(found) // per_page)))
+
+
+def signed_token(db: Database, *, text: str) -> str:
+    """The token in ``text`` when its signature verifies with one of our keys; ``ReceiptNotFound`` otherwise (the
+    QR images are served, and cached, only for receipts we signed)."""
+    signed, _refused = check_signature(text, public_key_for=lambda key_id: _verifier(db, key_id))
+    if signed is None:
+        raise ReceiptNotFound(code=text[:40])
+    return signed.token
 
 
 def verifier_keys(db: Database) -> dict:

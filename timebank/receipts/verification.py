@@ -95,7 +95,10 @@ def load_key_list(content: str) -> dict[int, Ed25519PublicKey]:
     keys = {}
     for entry in entries:
         try:
-            key_id, public = int(entry["key_id"]), decode_public_key(entry["public_key"])
+            key_id = entry["key_id"]
+            if not isinstance(key_id, int) or isinstance(key_id, bool) or key_id < 1:
+                raise ValueError(f"key_id {key_id!r} is not a positive whole number")
+            public = decode_public_key(entry["public_key"])
             keys[key_id] = Ed25519PublicKey.from_public_bytes(public)
         except (KeyError, TypeError, ValueError) as error:
             raise BadListFile(f"a key entry is not readable: {error}") from None
@@ -111,7 +114,10 @@ def load_revocation_list(content: str) -> dict[bytes, Revocation]:
             status = entry["status"]
             if status not in REVOKED_STATUSES:
                 raise ValueError(f"unknown status {status!r}")
-            found[single_use_id] = Revocation(status=status, revoked_at=datetime.fromisoformat(entry["revoked_at"]))
+            revoked_at = datetime.fromisoformat(entry["revoked_at"])
+            if revoked_at.tzinfo is None:
+                raise ValueError(f"revoked_at {entry['revoked_at']!r} has no offset")
+            found[single_use_id] = Revocation(status=status, revoked_at=revoked_at)
         except (KeyError, TypeError, ValueError) as error:
             raise BadListFile(f"a revocation entry is not readable: {error}") from None
     return found
