@@ -86,7 +86,7 @@ def database_url(request):
 @pytest.fixture
 def db(database_url):
     # At most 20 connections per test: PostgreSQL allows 100 in all, and threads beyond the pool wait their turn.
-    database = Database(database_url, pool_size=20)
+    database = Database(database_url, pool_size=20, secret_key="test")
     yield database
     database.dispose()
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import random
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from typing import Callable
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from timebank.auth.access import Principal
@@ -20,6 +23,8 @@ from timebank.centers.services import create_center
 from timebank.cli import exit_with_error
 from timebank.db import Database, get_db
 from timebank.errors import AlreadyExists, DomainError
+from timebank.hours import services as hours
+from timebank.hours.queries import list_records
 from timebank.service_types.services import create_service_type
 from timebank.users.rules import one_time_password
 from timebank.users.services import create_user, ensure_first_admin
@@ -58,9 +63,16 @@ PHONE_PREFIX = "1395110"  # 13951100001 …: obviously a block of demo numbers
 VOLUNTEERS = 100
 
 
+RECORDS_PER_VOLUNTEER = 3  # over the last month: a living record book for everyone
+PENDING_DAYS = 3  # the last days' records still wait for staff
+
+
 @dataclass
 class DemoCity:
     password: str
+    validity_days: int = 730
+    timezone: str = "Asia/Shanghai"
+    now: datetime | None = None
     created: dict[str, int] = field(default_factory=dict)
     existing: dict[str, int] = field(default_factory=dict)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (username, role) of the demo users
@@ -71,11 +83,13 @@ class DemoCity:
         target[kind] = target.get(kind, 0) + 1
 
 
-def seed_demo(db: Database, *, password: str | None = None) -> DemoCity:
+def seed_demo(db: Database, *, password: str | None = None, validity_days: int = 730,
+              timezone: str = "Asia/Shanghai", now: datetime | None = None) -> DemoCity:
     """Build (or complete) the demo city. Demo users get ``password`` (generated when omitted) as a one-time
     password: everyone who signs in with it chooses their own at once, so the shared password opens nothing for
     long."""
-    city = DemoCity(password=password or one_time_password())
+    city = DemoCity(password=password or one_time_password(), validity_days=validity_days, timezone=timezone,
+                    now=now)
     for step in STEPS:
         step(db, city)
     return city
@@ -119,6 +133,70 @@ def _users(db: Database, city: DemoCity) -> None:
         user(phone, "volunteer", volunteer_id=profile.id, display_name=profile.name)
 
 
+def _service_records(db: Database, city: DemoCity) -> None:
+    """A month of service: three records a volunteer at their home center, in daytime hours. Older ones approved
+    (credits and a receipt), the last days' pending, one reversed, many rated by the resident. Running it again
+    finds each slot taken (``overlap``) and adds nothing."""
+    zone = ZoneInfo(city.timezone)
+    now = city.now or datetime.now(zone)
+    today = now.astimezone(zone).date()
+    volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
+    logged = _logged_slots(db)  # a reversed record frees its time; the demo must not log it again
+    approved: list[int] = []
+    for number, volunteer in enumerate(demo_volunteers(), start=1):
+        profile = volunteers.get(volunteer["phone"])
+        if profile is None:
+            continue
+        for slot in range(RECORDS_PER_VOLUNTEER):
+            chance = random.Random(f"{volunteer['phone']}/{slot}")  # the same record every run, whatever came before
+            day = today - timedelta(days=1 + slot * 9 + number % 9)
+            start = datetime.combine(day, time(chance.choice((8, 9, 10, 13, 14, 15)), chance.choice((0, 30))),
+                                     tzinfo=zone)
+            minutes = chance.choice((60, 90, 120, 120, 150, 180))
+            service_type = chance.choice(SERVICE_TYPES)[0]
+            rating = chance.choice((4, 5, 5, 5, 3)) if chance.random() < 0.6 else None
+            if (profile.id, start) in logged:
+                city.count("service records", False)
+                continue
+            try:
+                record = hours.log_record(db, actor=ACTOR, volunteer_id=profile.id, center=volunteer["home_center"],
+                                          service_type=service_type, started_at=start,
+                                          ended_at=start + timedelta(minutes=minutes), now=now)
+            except hours.Overlap:
+                city.count("service records", False)
+                continue
+            city.count("service records", True)
+            if rating is not None:
+                hours.confirm_record(db, actor=ACTOR, record_id=record.id, rating=rating, now=now)
+            if (today - day).days > PENDING_DAYS:
+                approved.append(record.id)
+    for start in range(0, len(approved), 50):
+        hours.approve_records(db, actor=ACTOR, record_ids=approved[start:start + 50],
+                              validity_days=city.validity_days, now=now)
+    if approved and city.created.get("service records"):
+        hours.reverse_record(db, actor=ACTOR, record_id=approved[0], reason="登记时选错了志愿者", now=now)
+
+
+def _logged_slots(db: Database) -> set[tuple[int, datetime]]:
+    slots, page = set(), 1
+    while True:
+        batch = list_records(db, actor=ACTOR, page=page, per_page=200)
+        slots.update((record.volunteer_id, record.started_at) for record in batch.items)
+        if page >= batch.pages:
+            return slots
+        page += 1
+
+
+def _all_demo_volunteers(db: Database) -> list:
+    found, page = [], 1
+    while True:
+        batch = list_volunteers(db, actor=ACTOR, search=PHONE_PREFIX, page=page, per_page=200)
+        found.extend(batch.items)
+        if page >= batch.pages:
+            return found
+        page += 1
+
+
 def demo_volunteers() -> list[dict]:
     """The same hundred volunteers every time: names, phones, centers and birth years from a fixed seed."""
     chance = random.Random(20240611)
@@ -149,18 +227,21 @@ def _created(create: Callable[[], object]) -> bool:
     return True
 
 
-STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users]
+STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users,
+                                                     _service_records]
 
 
-@click.command("demo", help="Seed a believable demo city (Zhenjiang): centers, staff, a supervisor, service types "
-                            "and a hundred volunteers. Running it again adds only what is missing.")
+@click.command("demo", help="Seed a believable demo city (Zhenjiang): centers, staff, a supervisor, service types, "
+                            "a hundred volunteers and a month of their service records (approved with receipts, "
+                            "pending, one reversed). Running it again adds only what is missing.")
 @click.option("--password-stdin", is_flag=True, help="read the demo users' password from standard input "
                                                      "(default: a generated one, printed)")
 @with_appcontext
 def demo_command(password_stdin):
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     try:
-        city = seed_demo(get_db(), password=password)
+        city = seed_demo(get_db(), password=password, validity_days=int(current_app.config["CREDIT_VALIDITY_DAYS"]),
+                         timezone=current_app.config["TIMEZONE"])
     except DomainError as error:
         exit_with_error(error)
     for kind in sorted(set(city.created) | set(city.existing)):

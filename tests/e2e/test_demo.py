@@ -9,6 +9,8 @@ from timebank.auth.access import Principal
 from timebank.auth.services import authenticate
 from timebank.centers.services import list_centers
 from timebank.db import get_db
+from timebank.hours.queries import list_records
+from timebank.receipts.services import check_receipt
 from timebank.ledger.check import check_ledger
 from timebank.service_types.services import list_service_types
 from timebank.users.services import list_users
@@ -26,7 +28,13 @@ def census(db) -> dict:
         "volunteers": list_volunteers(db, actor=SYSTEM).total,
         "users": list_users(db, actor=SYSTEM).total,
         "service types": len(list_service_types(db, actor=SYSTEM)),
+        "service records": list_records(db, actor=SYSTEM).total,
     }
+
+
+def records_by_status(db) -> dict:
+    return {status: list_records(db, actor=SYSTEM, status=status).total
+            for status in ("pending", "approved", "rejected", "reversed")}
 
 
 def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
@@ -35,7 +43,13 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     seeded = census(db)
-    assert seeded == {"centers": 6, "volunteers": 100, "users": 10, "service types": 6}
+    assert seeded == {"centers": 6, "volunteers": 100, "users": 10, "service types": 6, "service records": 300}
+    statuses = records_by_status(db)
+    assert statuses["reversed"] == 1 and statuses["pending"] > 0 and statuses["approved"] > 200
+    [approved] = list_records(db, actor=SYSTEM, status="approved", per_page=1).items
+    assert check_receipt(db, code=approved.receipt_short_code).valid
+    [reversed_] = list_records(db, actor=SYSTEM, status="reversed").items
+    assert check_receipt(db, code=reversed_.receipt_short_code).verdict.status == "reversed"
 
     centers = list_centers(db, actor=SYSTEM).items
     assert {c.district for c in centers} == {"京口区", "润州区", "丹徒区", "镇江新区"}
@@ -54,7 +68,7 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert census(db) == seeded
+    assert census(db) == seeded and records_by_status(db) == statuses
     assert "volunteers: 0 created, 100 already there" in second.output
     assert "one-time password" not in second.output
     assert check_ledger(db) == []

@@ -111,6 +111,16 @@ def update_service_type(db: Database, *, actor: Principal, service_type_id: int,
     return db.transaction(work)
 
 
+def service_type_by_code(s: Session, code: str):
+    """The service type ``code`` names (any case), or ``None``: for features that record what was done."""
+    return s.execute(ROW.where(S.c.code == (code or "").strip().lower())).first()
+
+
+def service_type_rows(s: Session, type_ids) -> dict[int, Row]:
+    ids = sorted({i for i in type_ids if i is not None})
+    return {row.id: row for row in s.execute(ROW.where(S.c.id.in_(ids or [-1])))}
+
+
 def _row(s: Session, service_type_id: int):
     return s.execute(ROW.where(S.c.id == service_type_id)).first()
 

@@ -166,6 +166,19 @@ def volunteer_names(s: Session, volunteer_ids) -> dict[int, str]:
     return dict(s.execute(select(V.c.id, V.c.name).where(V.c.id.in_(ids))).all())
 
 
+def lock_volunteers(s: Session, volunteer_ids) -> dict[int, object]:
+    """``{id: row}`` of the volunteers, their rows locked until the caller's unit of work ends (in id order, so two
+    callers never wait on each other crosswise): a feature that must check and write one volunteer's time at once
+    (no two overlapping records) takes this lock first. Each row has ``id, name, home_center_id, active,
+    account_id``."""
+    ids = sorted({int(i) for i in volunteer_ids})
+    if not ids:
+        return {}
+    rows = s.execute(select(V.c.id, V.c.name, V.c.home_center_id, V.c.active, V.c.account_id)
+                     .where(V.c.id.in_(ids)).order_by(V.c.id).with_for_update()).all()
+    return {row.id: row for row in rows}
+
+
 def may_see(actor: Principal, volunteer_id: int, home_center_id: int) -> bool:
     if actor.role == "volunteer":
         return actor.volunteer_id is not None and volunteer_id == actor.volunteer_id
