@@ -69,8 +69,9 @@ def create():
     if request.method == "POST":
         schema = RequestCreateSchema()
         state.values = submitted(schema, fields=CREATE_FIELDS)
-        data = {**state.values, **{name: _aware(state.values.get(name)) for name in ("starts_at", "ends_at")
-                                   if state.values.get(name)}}
+        # An optional note left empty is no note; the times typed are the center's local time.
+        data = {name: _aware(value) if name in ("starts_at", "ends_at") else value
+                for name, value in state.values.items() if value not in ("", None)}
         created = _call(schema, data, state, lambda loaded: services.post_request(db, actor=actor, **loaded))
         if created is not None:
             flash(_("Service request %(number)s was posted.", number=created.id), "success")
@@ -168,7 +169,7 @@ def _show(request_id: int, *, assign: FormState | None = None, complete: FormSta
             db, actor=actor, center=found.center, active=True, per_page=ASSIGN_CHOICES).items if v.id not in taken]
     status = max(state.status for state in forms.values())
     claimant_options = [(c.volunteer_id, c.name) for c in found.volunteers]
-    return render_template("service_requests/show.html", found=found, forms=forms, candidates=candidates,
+    return render_template("service_requests/show.html", found=found, states=forms, candidates=candidates,
                            claimant_options=claimant_options), status
 
 
