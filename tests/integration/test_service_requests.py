@@ -167,8 +167,9 @@ def test_staff_assign_a_volunteer_of_their_center_only(db, city):
         services.claim_request(db, actor=city.staff, request_id=request.id, now=NOW)
     with pytest.raises(RequestNotFound):
         services.claim_request(db, actor=city.staff_rz, request_id=request.id, volunteer_id=city.zhao.id, now=NOW)
-    [entry] = list_entries(db, actor=SYSTEM, action="service_request.claim").items
-    assert entry.detail == {"volunteer_id": city.people[2].id, "assigned": True}
+    [entry] = list_entries(db, actor=SYSTEM, action="service_request.assign").items
+    assert entry.detail == {"volunteer_id": city.people[2].id}
+    assert list_entries(db, actor=SYSTEM, action="service_request.claim").total == 0
 
 
 def test_completing_leaves_one_pending_record_per_volunteer_who_served(db, city):

@@ -140,8 +140,9 @@ def claim_request(db: Database, *, actor: Principal, request_id: int, volunteer_
             raise RequestFull(request_id=request_id, needed=row.volunteers_needed)
         s.execute(insert(CL).values(request_id=request_id, volunteer_id=volunteer_id, claimed_by=actor.user_id,
                                     claimed_at=now))
-        audit(s, actor=actor, action="service_request.claim", object_type="service_request", object_id=request_id,
-              center_id=row.center_id, detail={"volunteer_id": volunteer_id, "assigned": assigning})
+        audit(s, actor=actor, action="service_request.assign" if assigning else "service_request.claim",
+              object_type="service_request", object_id=request_id, center_id=row.center_id,
+              detail={"volunteer_id": volunteer_id})
         return visible_request(s, actor, request_id)
 
     return db.transaction(work)
