@@ -46,6 +46,11 @@ def visits(city, ids) -> list[Visit]:
         Visit("receipt form", None, "/R/"),
         Visit("receipt form refused", None, "/R/", submit=True, status=422),
         Visit("receipt for a volunteer", "volunteer", f"/R/{ids['receipt']}"),
+        Visit("staff service requests", "staff", "/service-requests/"),
+        Visit("staff request new refused", "staff", "/service-requests/new", submit=True, status=422),
+        Visit("staff service request", "staff", f"/service-requests/{ids['request']}"),
+        Visit("volunteer service requests", "volunteer", "/service-requests/"),
+        Visit("volunteer service request", "volunteer", f"/service-requests/{ids['request']}"),
     ]
 
 
@@ -66,7 +71,20 @@ def ids_of(app) -> dict:
     used = receipts.issue(Kind.VOUCHER, amount=1250, days=14)
     receipts.revoke(used, "redeemed", at_other_center=True)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
-            "used_voucher": used.display_code}
+            "used_voucher": used.display_code, "request": _service_request(db, system)}
+
+
+def _service_request(db, system) -> int:
+    """An open request at JK01, tomorrow: what the center's staff and its volunteers both see."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.service_requests.services import post_request
+    from timebank.service_types.services import create_service_type
+
+    create_service_type(db, actor=system, code="visit", name_zh="上门探访", name_en="Home visit", credits_per_hour=100)
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    return post_request(db, actor=system, center="JK01", service_type="visit", resident="3号楼 张奶奶",
+                        starts_at=start, ends_at=start + timedelta(hours=1), place="活动室", note="带上血压计").id
 
 
 def open_page(page, server, visit: Visit):

@@ -81,6 +81,7 @@ REACHABLE = """() => {
 @pytest.fixture
 def demo_city(live_server):
     city = seed_demo(get_db(live_server.app), password=DEMO_PASSWORD)
+    _service_requests(get_db(live_server.app))
     return {**{role: (username, DEMO_PASSWORD) for role, username in LOGINS.items() if role != "admin"},
             "admin": ("admin", city.first_admin_password)}
 
@@ -102,6 +103,24 @@ def receipt_pages(live_server, demo_city):
     valid, used = city.issue(Kind.SERVICE_RECORD), city.issue(Kind.VOUCHER, days=14)
     city.revoke(used, "redeemed", at_other_center=True)
     return ("/R/", f"/R/{valid.token}", f"/R/{used.display_code}")
+
+
+def _service_requests(db) -> None:
+    """Today's requests at JK01 (the demo's staff and first volunteer are there): one open, one claimed, one cancelled,
+    so the crawler reaches every kind of request page for staff and the volunteer's open list."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from timebank.auth.access import Principal
+    from timebank.service_requests import services
+
+    system = Principal.system("test")
+    start = datetime.now(ZoneInfo("Asia/Shanghai")).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    made = [services.post_request(db, actor=system, center="JK01", service_type=SERVICE_TYPES[0][0],
+                                  resident="3号楼 张奶奶", starts_at=start + timedelta(hours=n),
+                                  ends_at=start + timedelta(hours=n + 1), place="活动室", volunteers_needed=2)
+            for n in range(3)]
+    services.cancel_request(db, actor=system, request_id=made[2].id, reason="老人住院了")
 
 
 def shape(url: str) -> str:
@@ -196,6 +215,8 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
         assert set(receipt_pages) <= set(visited), f"{role} on {screen} never saw the receipt pages: {visited}"
         if role == "admin":
             assert any("page=2" in address for address in visited), f"{role} never reached a second page: {visited}"
+        if role in ("staff", "volunteer"):
+            assert any(a.startswith("/service-requests/") for a in visited), f"{role} never saw the requests"
     assert report == {screen: {} for screen in VIEWPORTS}, pformat(report, width=120)
 
 

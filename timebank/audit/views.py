@@ -37,6 +37,11 @@ ACTIONS = {
     "user.change_password": _l("Password changed"),
     "service_type.create": _l("Service type added"),
     "service_type.update": _l("Service type changed"),
+    "service_request.create": _l("Service request posted"),
+    "service_request.claim": _l("Service request claimed"),
+    "service_request.assign": _l("Volunteer assigned to a service request"),
+    "service_request.complete": _l("Service request completed"),
+    "service_request.cancel": _l("Service request cancelled"),
 }
 OBJECT_TYPES = {
     "center": _l("Centers"),
@@ -44,6 +49,7 @@ OBJECT_TYPES = {
     "user": _l("Users"),
     "service_type": _l("Service types"),
     "volunteer_import": _l("Volunteers imported"),
+    "service_request": _l("Service requests"),
 }
 # The names of changed fields, as the detail column shows them.
 FIELDS = {
@@ -55,6 +61,10 @@ FIELDS = {
     "credits_per_hour": _l("Credits per hour"), "username": _l("Username"), "center": _l("Center"),
     "home_center": _l("Home center"), "code": _l("Code"), "first_admin": _l("First admin"), "via": _l("How"),
     "created": _l("Registered"),
+    "reason": _l("Reason"), "service_type": _l("Service type"), "starts_at": _l("Starts at"),
+    "ends_at": _l("Ends at"), "started_at": _l("Started at"), "ended_at": _l("Ended at"),
+    "volunteers_needed": _l("Volunteers needed"),
+    "record_ids": _l("Service records"),
 }
 
 

@@ -39,6 +39,7 @@ class NavLink:
 NAVIGATION = (
     NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
+    NavLink("service_requests.index", _l("Service requests"), frozenset({"admin", "staff", "volunteer"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
