@@ -113,7 +113,7 @@ def read_code(db: Database, text, *, now: datetime) -> codes.PosterCode:
 
 
 def scan(db: Database, *, actor: Principal, text, service_type: str | None = None,
-         now: datetime | None = None) -> ScanResult:
+         now: datetime | None = None, seen_at: datetime | None = None) -> ScanResult:
     """The signed-in volunteer scanned a poster: the first scan checks in; the next at the same center checks out and
     leaves a pending record (its service type: ``service_type`` if given, else the volunteer's last one at that
     center, else the first active type by code)."""
@@ -121,7 +121,8 @@ def scan(db: Database, *, actor: Principal, text, service_type: str | None = Non
     if actor.volunteer_id is None:
         raise Forbidden()
     now = now or utcnow()
-    code = read_code(db, text, now=now)
+    # The code's age counts to when it was opened (before a sign-in, the page vouches for it), never later than now.
+    code = read_code(db, text, now=min(seen_at, now) if seen_at else now)
 
     def work(s: Session) -> ScanResult:
         volunteer = lock_volunteers(s, [actor.volunteer_id]).get(actor.volunteer_id)
