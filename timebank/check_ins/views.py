@@ -122,11 +122,11 @@ def scanned(token: str):
     db, actor, now = get_db(), current_principal(), utcnow()
     text = "/C/" + token
     seen_at = _seen_at(token)
+    try:  # a code that is not one (or too old) is said first, to anyone: that is what the person must fix
+        services.read_code(db, text, now=min(seen_at, now) if seen_at else now)
+    except DomainError as error:
+        return _refused(error)
     if actor is None:
-        try:
-            services.read_code(db, text, now=now)
-        except DomainError as error:
-            return _refused(error)
         here = url_for("check_in_scans.scanned", token=token, seen=_seen_signer().dumps(token))
         return redirect(url_for("session.sign_in", next=here))
     try:
