@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
@@ -34,8 +34,9 @@ from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, query
 from timebank.schemas import PagingQuerySchema
 
-bp = page_blueprint("check_ins", __name__, url_prefix="/check-ins", template_folder="templates",
-                    static_folder="static", static_url_path="/static")
+bp = page_blueprint("check_ins", __name__, url_prefix="/check-ins", template_folder="templates")
+# The poster's script and style: public files, on a plain blueprint (a page blueprint guards every view it has).
+assets = Blueprint("check_in_assets", __name__, static_folder="static", static_url_path="/check-ins/assets")
 scans = page_blueprint("check_in_scans", __name__, url_prefix="/C", template_folder="templates")
 
 SIGN_IN_GRACE = timedelta(minutes=10)
