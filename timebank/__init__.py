@@ -17,6 +17,8 @@ from timebank.audit import views as audit_views
 from timebank.auth import api as auth_api
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
+from timebank.check_ins import api as check_ins_api
+from timebank.check_ins import views as check_ins_views
 from timebank.home import views as home_views
 from timebank.hours import api as hours_api
 from timebank.ledger import cli as ledger_cli
@@ -37,10 +39,12 @@ from timebank.volunteers import views as volunteers_views
 
 # The pages of every feature, in the order they appear.
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
-         audit_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp)
+         audit_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp, check_ins_views.bp,
+         check_ins_views.scans, check_ins_views.assets)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
-                  users_api.blp, hours_api.blp, service_requests_api.blp, audit_api.blp, receipts_api.blp)
+                  users_api.blp, hours_api.blp, service_requests_api.blp, check_ins_api.blp, audit_api.blp,
+                  receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             demo.demo_command)

@@ -2,6 +2,7 @@
 from timebank.audit.models import AuditEntry  # noqa: F401
 from timebank.auth.models import ApiToken, SignInFailure, SupervisorCenter, User, UserSession  # noqa: F401
 from timebank.centers.models import Center  # noqa: F401
+from timebank.check_ins.models import CheckIn  # noqa: F401
 from timebank.hours.models import RecordConfirmation, RecordReview, ServiceRecord  # noqa: F401
 from timebank.idempotency.models import IdempotencyKey  # noqa: F401
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer  # noqa: F401

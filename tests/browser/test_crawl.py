@@ -123,6 +123,18 @@ def _service_requests(db) -> None:
     services.cancel_request(db, actor=system, request_id=made[2].id, reason="老人住院了")
 
 
+def check_in_page(live_server) -> str:
+    """What a volunteer's camera opens from the check-in poster (reached from its QR code, not from a link)."""
+    from timebank.auth.access import Principal
+    from timebank.centers.services import list_centers
+    from timebank.check_ins.services import poster_code
+
+    db, system = get_db(live_server.app), Principal.system("test")
+    center = list_centers(db, actor=system, per_page=1).items[0].code
+    text = poster_code(db, actor=system, center=center, prefix=live_server.url.upper()).text
+    return "/C/" + text.split("/C/", 1)[1]
+
+
 def shape(url: str) -> str:
     """What kind of page an address is: the path with its numbers replaced, and the names of its arguments."""
     parts = urlsplit(url)
@@ -199,6 +211,7 @@ def crawl(page, server, *, phone: bool, start: str = "/", also: tuple[str, ...] 
 def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role,
                                                                          receipt_pages):
     username, password = demo_city[role]
+    also = receipt_pages + (check_in_page(live_server),) if role == "volunteer" else receipt_pages
     report = {}
     for screen, viewport in VIEWPORTS.items():
         context = browser.new_context(viewport=viewport, locale="zh-CN")
@@ -206,7 +219,7 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
             page = context.new_page()
             sign_in_as_a_person(page, live_server, username, password)
             password = OWN_PASSWORD
-            visited, problems = crawl(page, live_server, phone=screen == "phone", also=receipt_pages)
+            visited, problems = crawl(page, live_server, phone=screen == "phone", also=also)
         finally:
             context.close()
         report[screen] = problems

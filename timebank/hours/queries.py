@@ -115,7 +115,7 @@ def get_record(db: Database, *, actor: Principal, record_id: int) -> RecordView:
 
 def list_records(db: Database, *, actor: Principal, center: str | None = None, status: str | None = None,
                  volunteer_id: int | None = None, from_: datetime | None = None, to: datetime | None = None,
-                 page: int = 1, per_page: int = 20) -> Page[RecordView]:
+                 missing_check_out: bool | None = None, page: int = 1, per_page: int = 20) -> Page[RecordView]:
     """The records the caller may see, newest service first."""
     query = RECORD.order_by(SR.c.started_at.desc(), SR.c.id.desc())
     if actor.role == "volunteer":
@@ -130,6 +130,8 @@ def list_records(db: Database, *, actor: Principal, center: str | None = None, s
         query = query.where(SR.c.status == status)
     if volunteer_id is not None:
         query = query.where(SR.c.volunteer_id == volunteer_id)
+    if missing_check_out is not None:
+        query = query.where(SR.c.missing_check_out.is_(missing_check_out))
     if from_ is not None:
         query = query.where(SR.c.started_at >= from_)
     if to is not None:

@@ -238,6 +238,40 @@ def reject_record(db: Database, *, actor: Principal, record_id: int, reason: str
     return db.transaction(work)
 
 
+def set_record_end(db: Database, *, actor: Principal, record_id: int, ended_at: datetime,
+                   now: datetime | None = None) -> RecordView:
+    """Staff set when the service of a record flagged ``missing_check_out`` really ended (the volunteer forgot to
+    scan out): the same rules as any record (end after start, at most 12 h, not in the future, no overlap), and the
+    flag is cleared, so it can be approved."""
+    DECIDE_HOURS.require(actor)
+    now = now or utcnow()
+
+    def work(s: Session) -> RecordView:
+        row = _locked_record(s, actor, record_id)
+        if row.status != "pending":
+            raise NotPending(record_id=record_id, status=row.status)
+        if not row.missing_check_out:
+            raise field_error("ended_at", _l("This service record has its end already; only a record without a "
+                                             "check-out needs one."))
+        problems = FieldErrors()
+        for name, message in rules.check_period(row.started_at, ended_at, now=now).items():
+            problems.add("ended_at", message)
+        problems.raise_if_any()
+        volunteers = lock_volunteers(s, [row.volunteer_id])
+        _refuse_overlaps(s, [NewRecord(volunteer_id=row.volunteer_id, center_id=row.center_id,
+                                       service_type_id=row.service_type_id, started_at=row.started_at,
+                                       ended_at=ended_at)], volunteers, except_id=record_id)
+        s.execute(update(SR).where(SR.c.id == record_id).values(
+            ended_at=ended_at, minutes=max(1, rules.minutes_between(row.started_at, ended_at)),
+            missing_check_out=False))
+        audit(s, actor=actor, action="service_record.set_end", object_type="service_record", object_id=record_id,
+              center_id=row.center_id, detail={"ended_at": ended_at.isoformat(),
+                                               "was": row.ended_at.isoformat()})
+        return visible_record(s, actor, record_id)
+
+    return db.transaction(work)
+
+
 def reverse_record(db: Database, *, actor: Principal, record_id: int, reason: str,
                    now: datetime | None = None) -> RecordView:
     """Take an approved record's credits back (its lot's unspent part first, then the oldest lots) and mark its
@@ -326,11 +360,14 @@ def review_record(db: Database, *, actor: Principal, record_id: int, rating: int
     return db.transaction(work)
 
 
-def _refuse_overlaps(s: Session, records: list[NewRecord], volunteers: dict) -> None:
+def _refuse_overlaps(s: Session, records: list[NewRecord], volunteers: dict, except_id: int | None = None) -> None:
     for record in records:
-        clash = s.execute(select(SR.c.started_at, SR.c.ended_at).where(
+        query = select(SR.c.started_at, SR.c.ended_at).where(
             SR.c.volunteer_id == record.volunteer_id, SR.c.status.in_(rules.OCCUPYING_STATUSES),
-            SR.c.started_at < record.ended_at, SR.c.ended_at > record.started_at).limit(1)).first()
+            SR.c.started_at < record.ended_at, SR.c.ended_at > record.started_at)
+        if except_id is not None:  # a record changing its own end does not clash with itself
+            query = query.where(SR.c.id != except_id)
+        clash = s.execute(query.limit(1)).first()
         if clash is not None:
             raise Overlap(volunteer=volunteers[record.volunteer_id].name, start=_local(clash.started_at),
                           end=_local(clash.ended_at))

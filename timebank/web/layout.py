@@ -44,6 +44,7 @@ NAVIGATION = (
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
+    NavLink("check_ins.index", _l("Check-in"), frozenset({"admin", "staff"})),
     NavLink("session.change_password", _l("Change password"), STAFF_ROLES),
 )
 
