@@ -23,7 +23,7 @@ from timebank.ledger.accounts import name_volunteer_accounts, open_volunteer_acc
 from timebank.paging import Page, escape_like, paginate
 from timebank.text import search_variants
 from timebank.volunteers.models import Volunteer
-from timebank.volunteers.spreadsheet import say
+from timebank.spreadsheets.reading import say
 from timebank.volunteers.permissions import CHANGE_VOLUNTEER, REGISTER_VOLUNTEER
 from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
 
