@@ -15,12 +15,13 @@ from timebank.volunteers import csv_import, services
 from timebank.volunteers.permissions import (CHANGE_VOLUNTEER, IMPORT_VOLUNTEERS, LIST_VOLUNTEERS, READ_VOLUNTEER,
                                              REGISTER_VOLUNTEER)
 from timebank.spreadsheets.reading import say
+from timebank.spreadsheets.schemas import IMPORT_BODY, template_responses
 from timebank.spreadsheets.uploads import required_file
 from timebank.volunteers.schemas import (
+    ImportQuerySchema,
     ImportReportSchema,
     ImportTemplateQuerySchema,
     VolunteerCreateSchema,
-    VolunteerImportQuerySchema,
     VolunteerListQuerySchema,
     VolunteerPageSchema,
     VolunteerSchema,
@@ -28,16 +29,6 @@ from timebank.volunteers.schemas import (
 )
 
 blp = ApiBlueprint("volunteers", __name__, description="Volunteers (志愿者) and their profiles")
-
-IMPORT_BODY = {
-    "required": True,
-    "description": "the CSV or XLSX file: the body itself, or the `file` part of a multipart form",
-    "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                           "properties": {"file": {"type": "string", "format": "binary"}}}},
-    },
-}
 
 
 @blp.post("/volunteers")
@@ -80,7 +71,7 @@ def update_volunteer(data, volunteer_id: int):
 @blp.post("/volunteers/import")
 @allow(IMPORT_VOLUNTEERS)
 @accepts_body_up_to(MAX_UPLOAD_BODY)
-@blp.arguments(VolunteerImportQuerySchema, location="query")
+@blp.arguments(ImportQuerySchema, location="query")
 @blp.response(201, ImportReportSchema, description="imported; the report")
 @blp.alt_response(200, schema=ImportReportSchema, description="the dry run's report", success=True)
 @blp.refuses(400, "bad_request: the multipart form could not be read")
@@ -110,10 +101,7 @@ def import_volunteers(query):
 @blp.get("/volunteers/import-template")
 @allow(IMPORT_VOLUNTEERS)
 @blp.arguments(ImportTemplateQuerySchema, location="query")
-@blp.doc(responses={"200": {"description": "the template", "content": {
-    "text/csv": {"schema": {"type": "string"}},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string",
-                                                                                      "format": "binary"}}}}})
+@blp.doc(responses=template_responses())
 def volunteer_import_template(query):
     """A blank import file (headers only): CSV with a BOM so that Excel shows the Chinese, or XLSX"""
     return template_response(query["format"])

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dataclass_field, replace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import record, record_many
@@ -40,7 +40,7 @@ from timebank.volunteers.models import Volunteer
 from timebank.volunteers.permissions import IMPORT_VOLUNTEERS
 from timebank.volunteers.rules import NAME_MAX, normalize_birth_year, normalize_id_card_tail, normalize_name, \
     normalize_phone
-from timebank.volunteers.services import may_see
+from timebank.volunteers.services import may_see, volunteers_by_phone
 
 V = Volunteer.__table__
 
@@ -178,7 +178,8 @@ def parse_sheet(sheet: Sheet) -> ParsedFile:
             name=_rule(errors, line.line, "name", normalize_name, values["name"]),
             phone=_rule(errors, line.line, "phone", normalize_phone, values["phone"]),
             center=_rule(errors, line.line, "center", normalize_center_code, values["center"]),
-            id_card_tail=_rule(errors, line.line, "id_card_tail", normalize_id_card_tail, values["id_card_tail"] or None),
+            id_card_tail=_rule(errors, line.line, "id_card_tail", normalize_id_card_tail,
+                               values["id_card_tail"] or None),
             birth_year=_rule(errors, line.line, "birth_year", normalize_birth_year, values["birth_year"] or None),
         )
         if row.phone is not None:
@@ -196,7 +197,7 @@ def parse_sheet(sheet: Sheet) -> ParsedFile:
 def _check_against_database(s: Session, actor: Principal, rows: list[_Row], errors: list[LineError]):
     """Resolve center codes and known phones. Returns (rows to create with their center id, lines skipped)."""
     centers = centers_by_code(s, [row.center for row in rows if row.center])
-    existing = _existing_by_phone(s, [row.phone for row in rows if row.phone])
+    existing = volunteers_by_phone(s, [row.phone for row in rows if row.phone])
     to_create, skipped = [], 0
     for row in rows:
         center = centers.get(row.center)
@@ -243,16 +244,6 @@ def _create(s: Session, actor: Principal, to_create: list[tuple[_Row, int]]) -> 
     record(s, actor=actor, action="volunteer.import", object_type="volunteer_import",
            object_id=f"{volunteer_ids[0]}-{volunteer_ids[-1]}", detail={"created": len(volunteer_ids)})
     return list(volunteer_ids)
-
-
-def _existing_by_phone(s: Session, phones: list[str]) -> dict:
-    phones = sorted(set(phones))
-    found = {}
-    for start in range(0, len(phones), 500):
-        for row in s.execute(select(V.c.id, V.c.name, V.c.phone, V.c.home_center_id, V.c.id_card_tail,
-                                    V.c.birth_year).where(V.c.phone.in_(phones[start:start + 500]))):
-            found[row.phone] = row
-    return found
 
 
 def _same_person(known, row: _Row, center_id: int) -> bool:

@@ -166,6 +166,26 @@ def volunteer_names(s: Session, volunteer_ids) -> dict[int, str]:
     return dict(s.execute(select(V.c.id, V.c.name).where(V.c.id.in_(ids))).all())
 
 
+def volunteers_by_phone(s: Session, phones) -> dict[str, object]:
+    """``{phone: row}`` of the volunteers registered with these phones (any center: the caller decides what it may
+    see). Each row has ``id, name, phone, home_center_id, active, id_card_tail, birth_year``."""
+    return _rows_where(V.c.phone, s, sorted({p for p in phones if p}), key="phone")
+
+
+def volunteers_by_id(s: Session, volunteer_ids) -> dict[int, object]:
+    """``{id: row}``, the rows as ``volunteers_by_phone``'s."""
+    return _rows_where(V.c.id, s, sorted({int(i) for i in volunteer_ids if i is not None}), key="id")
+
+
+def _rows_where(column, s: Session, values: list, *, key: str) -> dict:
+    found = {}
+    for start in range(0, len(values), 500):  # a bounded IN list per statement
+        for row in s.execute(select(V.c.id, V.c.name, V.c.phone, V.c.home_center_id, V.c.active, V.c.id_card_tail,
+                                    V.c.birth_year).where(column.in_(values[start:start + 500]))):
+            found[getattr(row, key)] = row
+    return found
+
+
 def lock_volunteers(s: Session, volunteer_ids) -> dict[int, object]:
     """``{id: row}`` of the volunteers, their rows locked until the caller's unit of work ends (in id order, so two
     callers never wait on each other crosswise): a feature that must check and write one volunteer's time at once
