@@ -47,7 +47,7 @@ _PERIOD_FIELDS = {"started_at": "start", "ended_at": "end"}
 class RecordImportReport:
     dry_run: bool
     total_lines: int  # data lines: the header and blank lines not counted
-    created: int  # records created (in a dry run: that would be created)
+    created: int  # records created (in a dry run: the good new lines, that would be once every line is good)
     skipped: int  # lines imported before (the same center, volunteer, type, start and end)
     errors: tuple[LineError, ...] = ()
     warnings: tuple[LineError, ...] = ()
@@ -137,7 +137,8 @@ def _import(s: Session, actor: Principal, sheet, *, dry_run: bool, now: datetime
                   errors=tuple(errors), warnings=tuple(read.warnings), encoding=read.encoding,
                   lines_in_file=read.lines_in_file)
     if errors or dry_run:
-        return RecordImportReport(created=0 if errors else len(records), **report)
+        # a dry run counts the good new lines even when others are bad: what the file brings once corrected
+        return RecordImportReport(created=len(records) if dry_run else 0, **report)
     ids = insert_records(s, actor=actor, records=[records[line] for line in sorted(records)], now=now,
                          home_center_only=True, field="file") if records else []
     return RecordImportReport(created=len(ids), created_ids=tuple(ids), **report)
