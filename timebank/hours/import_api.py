@@ -76,16 +76,16 @@ def import_service_records(query):
 @blp.doc(responses=template_responses())
 def service_record_import_template(query):
     """A blank record-book file (headers only): CSV with a BOM so that Excel shows the Chinese, or XLSX"""
-    return template_response(query["format"])
+    return template_response(query["format"], actor=current_principal())
 
 
-def template_response(kind: str):
+def template_response(kind: str, *, actor):
     """The template as a download, its headers in the request's language (Chinese unless English is chosen), with
     the center column for whoever imports into several centers."""
     locale = get_locale()
     data, content_type, filename = import_format.import_template(
         kind, chinese=locale is None or locale.language != "en",
-        with_center=record_import.needs_center_column(current_principal()))
+        with_center=record_import.needs_center_column(actor))
     response = Response(data, content_type=content_type)
     response.headers["Content-Disposition"] = (f"attachment; filename=\"service-record-import-template.{kind}\"; "
                                                f"filename*=UTF-8''{quote(filename)}")

@@ -63,4 +63,4 @@ def index():
 def template():
     """The blank file to fill in, as CSV (with a BOM, so Excel shows the Chinese) or XLSX."""
     kind = request.args.get("format", "csv")
-    return template_response(kind if kind in import_format.TEMPLATE_TYPES else "csv")
+    return template_response(kind if kind in import_format.TEMPLATE_TYPES else "csv", actor=current_principal())
