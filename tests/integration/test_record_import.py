@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,14 +175,17 @@ def test_importing_the_same_file_again_creates_nothing_new(db, city):
 
 
 def test_staff_import_only_into_their_own_center(db, city):
-    data = "服务中心," + ZH + "RZ01,13800000001,王小英,visit,2026-11-19,09:00,10:00,\nJK01,13800000002,,visit,2026-11-19,09:00,10:00,\n"
+    data = "服务中心," + ZH + ("RZ01,13800000001,王小英,visit,2026-11-19,09:00,10:00,\n"
+                              "JK01,13800000002,,visit,2026-11-19,09:00,10:00,\n")
     report = run(db, city, data, dry_run=True)
     assert problems(report) == [(2, "center", "unknown_center")]
 
 
 def test_an_admin_names_the_center_on_every_line(db, city):
     assert problems(run(db, city, GOOD, actor=city.admin)) == [(1, "center", "missing_column")]
-    data = "center," + EN + "RZ01,13800000003,,visit,2026-11-19,09:00,10:00,\n,13800000001,,visit,2026-11-19,09:00,10:00,\nXX99,13800000001,,visit,2026-11-19,09:00,10:00,\n"
+    data = "center," + EN + ("RZ01,13800000003,,visit,2026-11-19,09:00,10:00,\n"
+                             ",13800000001,,visit,2026-11-19,09:00,10:00,\n"
+                             "XX99,13800000001,,visit,2026-11-19,09:00,10:00,\n")
     report = run(db, city, data, actor=city.admin, dry_run=True)
     assert problems(report) == [(3, "center", "missing_value"), (4, "center", "unknown_center")]
     ok = run(db, city, data.rsplit("\n", 3)[0] + "\n", actor=city.admin)
@@ -194,7 +197,8 @@ def test_a_file_without_a_volunteer_column_is_refused_at_its_header(db, city):
     assert problems(report) == [(1, "phone", "missing_column")]
 
 
-@pytest.mark.parametrize("data", [b"", b"   \n", b"\x00\x01\x02binary\xff\xfe\x00" * 50, b"\x89PNG\r\n\x1a\n" + bytes(300)])
+@pytest.mark.parametrize("data", [b"", b"   \n", b"\x00\x01\x02binary\xff\xfe\x00" * 50,
+                                  b"\x89PNG\r\n\x1a\n" + bytes(300)])
 def test_a_file_that_is_no_sheet_is_refused_naming_the_file(db, city, data):
     with pytest.raises(ValidationFailed) as refused:
         run(db, city, data, dry_run=True)
