@@ -9,4 +9,5 @@ from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer 
 from timebank.receipts.models import Receipt, ReceiptRevocation, SigningKey  # noqa: F401
 from timebank.service_requests.models import RequestClaim, ServiceRequest  # noqa: F401
 from timebank.service_types.models import ServiceType  # noqa: F401
-from timebank.volunteers.models import PendingImport, Volunteer  # noqa: F401
+from timebank.spreadsheets.pending import PendingImport  # noqa: F401
+from timebank.volunteers.models import Volunteer  # noqa: F401

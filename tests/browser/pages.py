@@ -40,6 +40,8 @@ def visits(city, ids) -> list[Visit]:
         Visit("volunteer import", "admin", "/volunteers/import"),
         Visit("staff home", "staff", "/"),
         Visit("staff volunteers", "staff", "/volunteers/"),
+        Visit("record import", "staff", "/hours/import/"),
+        Visit("record import refused", "staff", "/hours/import/", submit=True, status=422),
         Visit("supervisor home", "supervisor", "/"),
         Visit("receipt valid", None, f"/R/{ids['receipt']}"),
         Visit("receipt used", None, f"/R/{ids['used_voucher']}"),

@@ -18,6 +18,7 @@ import pytest
 from tests.browser.conftest import sqlite_only
 from timebank.db import get_db
 from timebank.demo import SERVICE_TYPES, seed_demo
+from timebank.hours.import_format import COLUMNS as RECORD_COLUMNS
 from timebank.volunteers.csv_import import COLUMNS
 
 pytestmark = [sqlite_only, pytest.mark.usefixtures("fast_password_hashing")]
@@ -33,7 +34,7 @@ PER_SHAPE = 2  # pages of one shape (/volunteers/N/edit, ?page=N …) visited: t
 # usernames, its service type codes and the import file's column names (identifiers, typed as they are). Anything
 # else is English left untranslated.
 ALLOWED_WORDS = {"CSV", "XLSX", "ID", "QR", "Excel", "WPS", "MB", "admin", "supervisor"} | \
-    {code for code, *_ in SERVICE_TYPES} | set(COLUMNS)
+    {code for code, *_ in SERVICE_TYPES} | set(COLUMNS) | set(RECORD_COLUMNS)
 LATIN_WORD = re.compile(r"(?<![\w@.-])[A-Za-z][A-Za-z']+(?![\w@.-])")
 
 # The page's visible words, leaving out what is marked as not to be translated (translate="no", lang="en": the

@@ -18,7 +18,8 @@ from timebank.centers.services import create_center
 from timebank.clock import utcnow
 from timebank.db import get_db
 from timebank.volunteers.csv_import import MAX_IMPORT_BYTES
-from timebank.volunteers.models import PendingImport, Volunteer
+from timebank.spreadsheets.pending import PendingImport
+from timebank.volunteers.models import Volunteer
 
 SYSTEM = Principal.system("test")
 API = "/api/v1"

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from timebank.errors import ValidationFailed
 from timebank.volunteers.csv_import import import_template, parse_rows, read_file
-from timebank.volunteers.spreadsheet import MAX_CELLS_PER_ROW, MAX_IMPORT_BYTES, decode_csv
+from timebank.spreadsheets.reading import MAX_CELLS_PER_ROW, MAX_IMPORT_BYTES, decode_csv
 
 CHINESE = "姓名,手机号,服务中心,身份证后四位,出生年份\n王秀英,13805291234,JK01,123X,1956\n"
 
@@ -283,10 +283,12 @@ def test_the_templates_are_accepted_by_the_import_they_are_for(chinese, headers)
 
 
 def _every_import_message():
-    from timebank.volunteers import csv_import, spreadsheet
+    from timebank.spreadsheets import lines, pending, reading, uploads
+    from timebank.volunteers import csv_import
 
     texts = dict(csv_import.MESSAGES)
-    texts.update({name: value for module in (csv_import, spreadsheet) for name, value in vars(module).items()
+    texts.update({name: value for module in (csv_import, reading, lines, pending, uploads)
+                  for name, value in vars(module).items()
                   if type(value).__name__ == "LazyString"})
     texts.update({f"column:{k}": v for k, v in csv_import.COLUMN_NAMES.items()})
     texts.update({f"note:{k}": v for k, v in csv_import._COLUMN_NOTES.items()})

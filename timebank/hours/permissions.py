@@ -6,6 +6,8 @@ from timebank.auth.access import ROLES, Permission
 
 LOG_HOURS = Permission("log_hours", roles=("admin", "staff"))
 DECIDE_HOURS = Permission("decide_hours", roles=("admin", "staff"))  # approve or reject a pending record
+# Importing a paper record book: pending records, decided afterwards like any other.
+IMPORT_HOURS = Permission("import_hours", roles=("admin", "staff"))
 REVERSE_HOURS = Permission("reverse_hours", roles=("admin", "staff"))
 # The resident's confirmation and rating: staff record it, or the volunteer's phone is handed to the resident.
 CONFIRM_SERVICE = Permission("confirm_service", roles=("admin", "staff", "volunteer"))

@@ -31,21 +31,31 @@ normalize_reason = one_line(REASON_MAX)
 normalize_comment = one_line(COMMENT_MAX)
 
 
-def check_period(started_at: datetime, ended_at: datetime, *, now: datetime) -> dict[str, object]:
-    """The problems of a service period, by field (empty when it is good): end after start, at most 12 hours, not in
-    the future."""
-    problems: dict[str, object] = {}
-    if started_at.tzinfo is None or ended_at.tzinfo is None:
-        problems["started_at"] = _l("Please give the time with its offset, such as +08:00.")
-        return problems
+PERIOD_MESSAGES = {
+    "end_before_start": _l("The end must be after the start."),
+    "too_long": _l("A service record is at most %(hours)s hours long.", hours=MAX_MINUTES // 60),
+    "in_future": _l("A service cannot be recorded before it has ended."),
+}
+
+
+def period_problems(started_at: datetime, ended_at: datetime, *, now: datetime) -> dict[str, str]:
+    """The problems of an aware service period, by field, as codes of ``PERIOD_MESSAGES`` (empty when it is good):
+    end after start, at most 12 hours, not in the future."""
+    problems: dict[str, str] = {}
     if ended_at <= started_at:
-        problems["ended_at"] = _l("The end must be after the start.")
+        problems["ended_at"] = "end_before_start"
     elif ended_at - started_at > timedelta(minutes=MAX_MINUTES):
-        problems["ended_at"] = _l("A service record is at most %(hours)s hours long.", hours=MAX_MINUTES // 60)
+        problems["ended_at"] = "too_long"
     if ended_at > now + CLOCK_SKEW:
-        problems["ended_at" if "ended_at" not in problems else "started_at"] = _l(
-            "A service cannot be recorded before it has ended.")
+        problems["ended_at" if "ended_at" not in problems else "started_at"] = "in_future"
     return problems
+
+
+def check_period(started_at: datetime, ended_at: datetime, *, now: datetime) -> dict[str, object]:
+    """The problems of a service period, by field, as sentences (empty when it is good)."""
+    if started_at.tzinfo is None or ended_at.tzinfo is None:
+        return {"started_at": _l("Please give the time with its offset, such as +08:00.")}
+    return {field: PERIOD_MESSAGES[code] for field, code in period_problems(started_at, ended_at, now=now).items()}
 
 
 def minutes_between(started_at: datetime, ended_at: datetime) -> int:

@@ -116,6 +116,11 @@ def service_type_by_code(s: Session, code: str):
     return s.execute(ROW.where(S.c.code == (code or "").strip().lower())).first()
 
 
+def every_service_type(s: Session) -> list[Row]:
+    """Every service type, active or not (a city keeps tens): for an import that names them by code or name."""
+    return list(s.execute(ROW.order_by(S.c.code)))
+
+
 def service_type_rows(s: Session, type_ids) -> dict[int, Row]:
     ids = sorted({i for i in type_ids if i is not None})
     return {row.id: row for row in s.execute(ROW.where(S.c.id.in_(ids or [-1])))}

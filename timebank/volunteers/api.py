@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, request
+from flask import Response
 from flask_babel import get_locale
 
 from timebank.api import ApiBlueprint, current_principal
@@ -14,12 +14,14 @@ from timebank.request_limits import MAX_UPLOAD_BODY, accepts_body_up_to
 from timebank.volunteers import csv_import, services
 from timebank.volunteers.permissions import (CHANGE_VOLUNTEER, IMPORT_VOLUNTEERS, LIST_VOLUNTEERS, READ_VOLUNTEER,
                                              REGISTER_VOLUNTEER)
-from timebank.volunteers.spreadsheet import check_size, refuse, say, too_large
+from timebank.spreadsheets.reading import say
+from timebank.spreadsheets.schemas import IMPORT_BODY, template_responses
+from timebank.spreadsheets.uploads import required_file
 from timebank.volunteers.schemas import (
+    ImportQuerySchema,
     ImportReportSchema,
     ImportTemplateQuerySchema,
     VolunteerCreateSchema,
-    VolunteerImportQuerySchema,
     VolunteerListQuerySchema,
     VolunteerPageSchema,
     VolunteerSchema,
@@ -27,16 +29,6 @@ from timebank.volunteers.schemas import (
 )
 
 blp = ApiBlueprint("volunteers", __name__, description="Volunteers (志愿者) and their profiles")
-
-IMPORT_BODY = {
-    "required": True,
-    "description": "the CSV or XLSX file: the body itself, or the `file` part of a multipart form",
-    "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                           "properties": {"file": {"type": "string", "format": "binary"}}}},
-    },
-}
 
 
 @blp.post("/volunteers")
@@ -79,7 +71,7 @@ def update_volunteer(data, volunteer_id: int):
 @blp.post("/volunteers/import")
 @allow(IMPORT_VOLUNTEERS)
 @accepts_body_up_to(MAX_UPLOAD_BODY)
-@blp.arguments(VolunteerImportQuerySchema, location="query")
+@blp.arguments(ImportQuerySchema, location="query")
 @blp.response(201, ImportReportSchema, description="imported; the report")
 @blp.alt_response(200, schema=ImportReportSchema, description="the dry run's report", success=True)
 @blp.refuses(400, "bad_request: the multipart form could not be read")
@@ -96,7 +88,7 @@ def import_volunteers(query):
     line is good, and otherwise 422 (validation_error) with fields.lines mapping each bad line number to its
     reasons, creating nothing. Lines whose phone is already registered with the same details are skipped.
     """
-    report = csv_import.import_volunteers(get_db(), actor=current_principal(), csv_text=_uploaded_csv(),
+    report = csv_import.import_volunteers(get_db(), actor=current_principal(), csv_text=required_file(),
                                           dry_run=query["dry_run"])
     if not report.dry_run and report.errors:
         lines: dict[str, list[str]] = {}
@@ -109,10 +101,7 @@ def import_volunteers(query):
 @blp.get("/volunteers/import-template")
 @allow(IMPORT_VOLUNTEERS)
 @blp.arguments(ImportTemplateQuerySchema, location="query")
-@blp.doc(responses={"200": {"description": "the template", "content": {
-    "text/csv": {"schema": {"type": "string"}},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string",
-                                                                                      "format": "binary"}}}}})
+@blp.doc(responses=template_responses())
 def volunteer_import_template(query):
     """A blank import file (headers only): CSV with a BOM so that Excel shows the Chinese, or XLSX"""
     return template_response(query["format"])
@@ -127,19 +116,3 @@ def template_response(kind: str):
     response.headers["Content-Disposition"] = (f"attachment; filename=\"volunteer-import-template.{kind}\"; "
                                                f"filename*=UTF-8''{quote(filename)}")
     return response
-
-
-def _uploaded_csv() -> bytes:
-    """The uploaded bytes, never more than the import's cap (the same for the page, the API and the shell)."""
-    limit = csv_import.MAX_IMPORT_BYTES
-    if request.content_length is not None and request.content_length > limit + 64 * 1024:
-        raise too_large()  # before reading it
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise refuse(csv_import.NO_FILE)
-        data = upload.stream.read(limit + 1)
-    else:
-        data = request.stream.read(limit + 1)
-    check_size(data)
-    return data

@@ -18,37 +18,34 @@ API's stable text).
 """
 from __future__ import annotations
 
-import secrets
-import unicodedata
 from dataclasses import dataclass, field as dataclass_field, replace
-from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import record, record_many
-from timebank.auth.access import Forbidden, Principal
+from timebank.auth.access import Principal
 from timebank.centers.rules import normalize_center_code
 from timebank.centers.services import centers_by_code
 from timebank.clock import utcnow
 from timebank.db import Database
-from timebank.errors import NotFound
 from timebank.ledger.accounts import name_volunteer_accounts, open_volunteer_accounts
-from timebank.volunteers.models import PendingImport, Volunteer
+from timebank.spreadsheets.lines import FILE_MESSAGES, ImportFormat, LineError, missing_value, read_lines
+from timebank.spreadsheets.pending import PENDING_GONE, hold_file, take_file  # noqa: F401  (PENDING_GONE: tests)
+from timebank.spreadsheets.reading import MAX_IMPORT_BYTES  # noqa: F401  (the views read the cap here)
+from timebank.spreadsheets.reading import Sheet, csv_sheet, read_sheet, say, shown, template_csv, template_xlsx
+from timebank.spreadsheets.uploads import NO_FILE  # noqa: F401  (the views' message)
+from timebank.volunteers.models import Volunteer
 from timebank.volunteers.permissions import IMPORT_VOLUNTEERS
-from timebank.volunteers.spreadsheet import template_csv, template_xlsx
 from timebank.volunteers.rules import NAME_MAX, normalize_birth_year, normalize_id_card_tail, normalize_name, \
     normalize_phone
-from timebank.volunteers.services import may_see
-from timebank.volunteers.spreadsheet import MAX_IMPORT_BYTES  # noqa: F401  (the views read the cap here)
-from timebank.volunteers.spreadsheet import Sheet, csv_sheet, english, read_sheet, say, shown
+from timebank.volunteers.services import may_see, volunteers_by_phone
 
 V = Volunteer.__table__
-P = PendingImport.__table__
 
 MAX_ROWS = 10_000
-PENDING_FOR = timedelta(minutes=30)  # how long a checked file waits for its confirmation
+PENDING_KIND = "volunteers"
 COLUMNS = ("name", "phone", "center", "id_card_tail", "birth_year")
 REQUIRED = ("name", "phone", "center")
 # The one name of each column, used by the instructions, the messages, the template and the page.
@@ -65,20 +62,11 @@ _ALIASES = {
     "id_card_tail": ("身份证后四位", "身份证后4位", "身份证尾号", "身份证号后四位", "idcardtail", "idtail", "idcard"),
     "birth_year": ("出生年份", "出生年", "出生年份年", "birthyear", "yearofbirth"),
 }
-_HEADER_NAMES = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
-_EXPECTED = "姓名/name, 手机号/phone, 服务中心/center, 身份证后四位/id_card_tail, 出生年份/birth_year"
 
 MESSAGES = {
-    # the file as a whole (line 1 is the header)
-    "empty_file": _l("The file is empty: the first line must name the columns."),
-    "duplicate_column": _l("The column %(label)s appears twice."),
-    "missing_column": _l("The column %(label)s (%(column)s) is missing."),
+    **FILE_MESSAGES,
     "too_many_lines": _l("Too many lines: at most %(count)s volunteers per file. Split the file."),
-    "value_too_long": _l("A value on this line is far too long; nothing after it was read."),
-    "unclosed_quote": _l("A quotation mark opened on this line is never closed; nothing after it was read."),
-    "unreadable_line": _l("This line cannot be read; nothing after it was read."),
     # one value
-    "missing_value": _l("%(column_name)s is empty on this line; it is required."),
     "bad_name": _l("Not a person's name (at most %(max)s letters and the dots or dashes names use): %(value)s."),
     "bad_phone": _l("Not a mainland mobile number: %(value)s."),
     "phone_in_scientific_notation": _l("Not a mainland mobile number: %(value)s. Excel showed the number in "
@@ -92,37 +80,10 @@ MESSAGES = {
     "phone_taken": _l("The phone number %(phone)s belongs to volunteer %(name)s (number %(id)s), with other "
                       "details."),
     "phone_unavailable": _l("The phone number %(phone)s cannot be registered here; ask the city admin."),
-    # warnings: the file imports all the same
-    "unknown_column": _l("Column %(position)s (%(label)s) is not one the import knows; it is ignored. Expected "
-                         "columns: %(expected)s."),
-    "unnamed_column": _l("Column %(position)s has values but no header; it is ignored."),
 }
 
-
-@dataclass(frozen=True)
-class LineError:
-    """A problem of one line of the file (the header is line 1), by a stable ``code`` and its parameters."""
-
-    line: int
-    code: str
-    field: str | None = None  # the column, when one is to blame
-    params: dict = dataclass_field(default_factory=dict, hash=False)
-
-    @property
-    def message(self) -> str:
-        """In the reader's language (English outside a request)."""
-        return say(MESSAGES[self.code], **self._params())
-
-    @property
-    def reason(self) -> str:
-        """In English, whatever the reader's language."""
-        return english(MESSAGES[self.code], **self._params())
-
-    def _params(self) -> dict:
-        params = dict(self.params)
-        if "column" in params and "column_name" not in params:
-            params["column_name"] = COLUMN_NAMES.get(params["column"], params["column"])
-        return params
+FORMAT = ImportFormat(columns=COLUMNS, required=REQUIRED, aliases=_ALIASES, headers_zh=HEADERS_ZH,
+                      labels=COLUMN_NAMES, messages=MESSAGES, max_rows=MAX_ROWS)
 
 
 @dataclass(frozen=True)
@@ -205,80 +166,47 @@ def parse_sheet(sheet: Sheet) -> ParsedFile:
 
     Returns every data line (a value that broke its rule is ``None``; ``bad`` marks a line with an error), the errors
     and the warnings."""
-    errors: list[LineError] = []
-    warnings: list[LineError] = []
-    header = None
-    for _line, cells in sheet.records:
-        header = cells
-        break
-    if header is None or not any(cell.strip() for cell in header):
-        if sheet.broken is not None:
-            return ParsedFile([], [LineError(sheet.broken[0], sheet.broken[1])], [], sheet.encoding, sheet.lines)
-        return ParsedFile([], [LineError(1, "empty_file")], [], sheet.encoding, sheet.lines)
-    columns = _columns(header, errors, warnings)
-    if errors:
-        return ParsedFile([], errors, warnings, sheet.encoding, sheet.lines)
-
+    read = read_lines(sheet, FORMAT)
+    errors = list(read.errors)
     rows: list[_Row] = []
     first_line_of_phone: dict[str, int] = {}
-    unnamed_warned: set[int] = set()
-    unknown = _unknown_positions(header)
-    last_line = 1
-    for line, cells in sheet.records:
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines, and the ",,,," lines spreadsheets leave at the end
-        last_line = max(sheet.lines, line)
-        if len(rows) >= MAX_ROWS:
-            errors.append(LineError(line, "too_many_lines", params={"count": MAX_ROWS}))
-            break
-        for position, cell in enumerate(cells, start=1):
-            if (position > len(columns) or columns[position - 1] is None) and cell.strip() \
-                    and position not in unnamed_warned and position - 1 not in unknown \
-                    and len(unnamed_warned) < _MAX_UNNAMED_WARNINGS:
-                unnamed_warned.add(position)
-                warnings.append(LineError(line, "unnamed_column", params={"position": position}))
-        values = {column: (cells[i].strip() if i < len(cells) else "")
-                  for i, column in enumerate(columns) if column is not None}
+    for line in read.lines:
+        values = line.values
         before = len(errors)
         row = _Row(
-            line=line,
-            name=_rule(errors, line, "name", normalize_name, values["name"]),
-            phone=_rule(errors, line, "phone", normalize_phone, values["phone"]),
-            center=_rule(errors, line, "center", normalize_center_code, values["center"]),
-            id_card_tail=_rule(errors, line, "id_card_tail", normalize_id_card_tail, values.get("id_card_tail")),
-            birth_year=_rule(errors, line, "birth_year", normalize_birth_year, values.get("birth_year")),
+            line=line.line,
+            name=_rule(errors, line.line, "name", normalize_name, values["name"]),
+            phone=_rule(errors, line.line, "phone", normalize_phone, values["phone"]),
+            center=_rule(errors, line.line, "center", normalize_center_code, values["center"]),
+            id_card_tail=_rule(errors, line.line, "id_card_tail", normalize_id_card_tail,
+                               values["id_card_tail"] or None),
+            birth_year=_rule(errors, line.line, "birth_year", normalize_birth_year, values["birth_year"] or None),
         )
         if row.phone is not None:
-            earlier = first_line_of_phone.setdefault(row.phone, line)
-            if earlier != line:
-                errors.append(LineError(line, "duplicate_phone", "phone", {"phone": row.phone, "line": earlier}))
+            earlier = first_line_of_phone.setdefault(row.phone, line.line)
+            if earlier != line.line:
+                errors.append(FORMAT.error(line.line, "duplicate_phone", "phone", phone=row.phone, line=earlier))
         rows.append(replace(row, bad=len(errors) > before))
-    if sheet.broken is not None:
-        line, code = sheet.broken
-        errors.append(LineError(line, code))
-        rows.append(_Row(line, None, None, None, None, None, bad=True))
-        last_line = max(last_line, line)
-    return ParsedFile(rows, errors, warnings, sheet.encoding, last_line)
-
-
-def _unknown_positions(header: list[str]) -> set[int]:
-    """Positions (from 0) of the header's named but unknown columns: already warned about on line 1."""
-    return {i for i, cell in enumerate(header) if cell.strip() and _HEADER_NAMES.get(_header_key(cell.strip())) is None}
+    if read.broken_line is not None:
+        rows.append(_Row(read.broken_line, None, None, None, None, None, bad=True))
+    # errors of the header or of a broken record come first in ``read.errors``; keep the file's order
+    errors.sort(key=lambda e: e.line)
+    return ParsedFile(rows, errors, read.warnings, read.encoding, read.lines_in_file)
 
 
 def _check_against_database(s: Session, actor: Principal, rows: list[_Row], errors: list[LineError]):
     """Resolve center codes and known phones. Returns (rows to create with their center id, lines skipped)."""
     centers = centers_by_code(s, [row.center for row in rows if row.center])
-    existing = _existing_by_phone(s, [row.phone for row in rows if row.phone])
+    existing = volunteers_by_phone(s, [row.phone for row in rows if row.phone])
     to_create, skipped = [], 0
     for row in rows:
         center = centers.get(row.center)
         if row.center is not None:
             if center is None or not actor.can_see_center(center.id):
-                errors.append(LineError(row.line, "unknown_center", "center", {"code": row.center}))
+                errors.append(FORMAT.error(row.line, "unknown_center", "center", code=row.center))
                 continue
             if not center.active:
-                errors.append(LineError(row.line, "inactive_center", "center", {"code": row.center}))
+                errors.append(FORMAT.error(row.line, "inactive_center", "center", code=row.center))
                 continue
         known = existing.get(row.phone)
         if row.bad or center is None:
@@ -288,10 +216,10 @@ def _check_against_database(s: Session, actor: Principal, rows: list[_Row], erro
         elif _same_person(known, row, center.id):
             skipped += 1
         elif may_see(actor, known.id, known.home_center_id):
-            errors.append(LineError(row.line, "phone_taken", "phone",
-                                    {"phone": row.phone, "id": known.id, "name": known.name}))
+            errors.append(FORMAT.error(row.line, "phone_taken", "phone", phone=row.phone, id=known.id,
+                                       name=known.name))
         else:  # registered where this importer cannot see: say so without saying where
-            errors.append(LineError(row.line, "phone_unavailable", "phone", {"phone": row.phone}))
+            errors.append(FORMAT.error(row.line, "phone_unavailable", "phone", phone=row.phone))
     return to_create, skipped
 
 
@@ -318,50 +246,11 @@ def _create(s: Session, actor: Principal, to_create: list[tuple[_Row, int]]) -> 
     return list(volunteer_ids)
 
 
-def _existing_by_phone(s: Session, phones: list[str]) -> dict:
-    phones = sorted(set(phones))
-    found = {}
-    for start in range(0, len(phones), 500):
-        for row in s.execute(select(V.c.id, V.c.name, V.c.phone, V.c.home_center_id, V.c.id_card_tail,
-                                    V.c.birth_year).where(V.c.phone.in_(phones[start:start + 500]))):
-            found[row.phone] = row
-    return found
-
-
 def _same_person(known, row: _Row, center_id: int) -> bool:
     """The line describes the registered volunteer: same name and center; optional columns agree when given."""
     return (known.name == row.name and known.home_center_id == center_id
             and row.id_card_tail in (None, known.id_card_tail)
             and row.birth_year in (None, known.birth_year))
-
-
-def _columns(header: list[str], errors: list[LineError], warnings: list[LineError]) -> list[str | None]:
-    columns: list[str | None] = []
-    for position, cell in enumerate(header[:_MAX_HEADER], start=1):
-        label = cell.strip()
-        column = _HEADER_NAMES.get(_header_key(label)) if label else None
-        if label and column is None:
-            warnings.append(LineError(1, "unknown_column", params={"position": position, "label": shown(label),
-                                                                   "expected": _EXPECTED}))
-        elif column is not None and column in columns:
-            errors.append(LineError(1, "duplicate_column", column, {"label": shown(label)}))
-            column = None
-        columns.append(column)
-    for column in REQUIRED:
-        if column not in columns:
-            errors.append(LineError(1, "missing_column", column, {"column": column, "label": HEADERS_ZH[column]}))
-    while columns and columns[-1] is None:
-        columns.pop()
-    return columns
-
-
-_MAX_HEADER = 200  # header cells looked at; a CSV line may be long, a header is not
-_MAX_UNNAMED_WARNINGS = 10
-
-
-def _header_key(label: str) -> str:
-    text = unicodedata.normalize("NFKC", label).lower()
-    return "".join(ch for ch in text if ch not in " _-()（）*")
 
 
 _RULE_CODES = {"name": "bad_name", "phone": "bad_phone", "center": "bad_center", "id_card_tail": "bad_id_card_tail",
@@ -373,37 +262,24 @@ def _rule(errors: list[LineError], line: int, column: str, rule, value):
         return rule(value)
     except ValueError:
         if column in REQUIRED and not value:
-            errors.append(LineError(line, "missing_value", column, {"column": column}))
+            errors.append(missing_value(FORMAT, line, column))
         elif column == "phone" and "E+" in value.upper():
-            errors.append(LineError(line, "phone_in_scientific_notation", column, {"value": shown(value)}))
+            errors.append(FORMAT.error(line, "phone_in_scientific_notation", column, value=shown(value)))
         else:
             params = {"value": shown(value)}
             if column == "name":
                 params["max"] = NAME_MAX
-            errors.append(LineError(line, _RULE_CODES[column], column, params))
+            errors.append(FORMAT.error(line, _RULE_CODES[column], column, **params))
         return None
 
 
 # --------------------------------------------------------------------------------- pending imports (the page's)
 
 def hold_for_confirmation(db: Database, *, actor: Principal, data: bytes) -> str:
-    """Keep a checked file until its importer confirms it; returns the random id the page's form carries.
-
-    The file stays on the server (the form carries 43 characters, not the file): a person has at most one import
-    waiting, and an unconfirmed one is dropped after ``PENDING_FOR``."""
+    """Keep a checked file until its importer confirms it (``spreadsheets.pending``); returns the id the page's form
+    carries."""
     _require_importer(actor)
-    if actor.user_id is None:
-        raise Forbidden()  # only a signed-in person confirms an import
-    pending_id = secrets.token_urlsafe(32)
-    now = utcnow()
-
-    def work(s: Session) -> str:
-        s.execute(delete(P).where((P.c.user_id == actor.user_id) | (P.c.expires_at < now)))
-        s.execute(insert(P).values(id=pending_id, user_id=actor.user_id, data=data, created_at=now,
-                                   expires_at=now + PENDING_FOR))
-        return pending_id
-
-    return db.transaction(work)
+    return db.transaction(lambda s: hold_file(s, actor=actor, kind=PENDING_KIND, data=data, now=utcnow()))
 
 
 def import_pending(db: Database, *, actor: Principal, pending_id: str) -> ImportReport:
@@ -412,20 +288,13 @@ def import_pending(db: Database, *, actor: Principal, pending_id: str) -> Import
     _require_importer(actor)
 
     def work(s: Session) -> ImportReport:
-        row = s.execute(select(P.c.data).where(P.c.id == pending_id, P.c.user_id == actor.user_id,
-                                               P.c.expires_at >= utcnow())).first()
-        if row is None or actor.user_id is None:
-            message = say(PENDING_GONE)
-            raise NotFound(message, fields={"file": [message]})
-        s.execute(delete(P).where(P.c.id == pending_id))
-        return _import(s, actor, read_file(bytes(row.data)), dry_run=False)
+        data = take_file(s, actor=actor, kind=PENDING_KIND, pending_id=pending_id, now=utcnow())
+        return _import(s, actor, read_file(data), dry_run=False)
 
     return db.transaction(work)
 
 
 NOTHING_IMPORTED = _l("%(count)s lines of the file have errors; nothing was imported.")
-NO_FILE = _l("Choose a CSV or XLSX file to check.")
-PENDING_GONE = _l("This check has expired or was already used. Choose the file and check it again.")
 
 
 def _require_importer(actor: Principal) -> None:
@@ -455,7 +324,8 @@ def import_template(kind: str, *, chinese: bool) -> tuple[bytes, str, str]:
         notes = [(header, say(_COLUMN_NOTES[column])) for header, column in zip(headers, COLUMNS)]
         notes.append(("", say(OTHER_COLUMNS_NOTE)))
         data = template_xlsx(headers, notes, sheet_title="志愿者" if chinese else "volunteers",
-                             notes_title="说明" if chinese else "notes")
+                             notes_title="说明" if chinese else "notes",
+                             text_columns=(COLUMNS.index("phone") + 1, COLUMNS.index("id_card_tail") + 1))
     else:
         data = template_csv(headers)
     return data, TEMPLATE_TYPES[kind], f"{name}.{kind}"

@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, LargeBinary, SmallInteger, \
-    String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, SmallInteger, String
 from sqlmodel import Field, SQLModel
 
 from timebank.db import UTCDateTime
@@ -31,18 +30,3 @@ class Volunteer(SQLModel, table=True):
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
     account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("account.id"), nullable=False, unique=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-
-
-class PendingImport(SQLModel, table=True):
-    """A checked import file waiting for its importer's confirmation (the page's second step), kept here rather
-    than sent back through the browser. One per person; dropped on confirmation or after its expiry."""
-
-    __tablename__ = "pending_import"
-    __table_args__ = (Index("ix_pending_import_expires", "expires_at"),)
-
-    id: str = Field(sa_column=Column(String(64), primary_key=True))  # random, unguessable
-    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False,
-                                          index=True))
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the uploaded bytes, at most 5 MB
-    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 from timebank.centers.rules import CODE_MAX as CENTER_CODE_MAX
 from timebank.centers.rules import normalize_center_code
 from timebank.schemas import LengthThenRule, PageSchema, PagingQuerySchema, Schema, by_rule, text_field
+from timebank.spreadsheets.schemas import ImportQuerySchema, ImportTemplateQuerySchema, LineErrorSchema  # noqa: F401
 from timebank.volunteers.rules import (
     BIRTH_YEAR_STORED_MAX, BIRTH_YEAR_MIN,
     ID_CARD_TAIL_LENGTH,
@@ -88,20 +89,6 @@ class VolunteerPageSchema(PageSchema):
     items = fields.List(fields.Nested(VolunteerSchema), required=True)
 
 
-class VolunteerImportQuerySchema(Schema):
-    dry_run = fields.Boolean(load_default=False,
-                             metadata={"description": "check every line and report, creating nothing"})
-
-
-class LineErrorSchema(Schema):
-    line = fields.Integer(required=True, metadata={"description": "line of the file (row of a sheet); the header is "
-                                                                  "line 1"})
-    field = fields.String(allow_none=True, metadata={"description": "the column to blame, if one is"})
-    code = fields.String(required=True, metadata={"description": "stable: the same in every language"})
-    message = fields.String(required=True, metadata={"description": "the problem, in the request's language"})
-    reason = fields.String(required=True, metadata={"description": "the problem in English"})
-
-
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean(required=True)
     ok = fields.Boolean(required=True, metadata={"description": "true when no line has an error"})
@@ -118,8 +105,3 @@ class ImportReportSchema(Schema):
     errors = fields.List(fields.Nested(LineErrorSchema), required=True)
     warnings = fields.List(fields.Nested(LineErrorSchema), required=True,
                            metadata={"description": "what was ignored (an unknown column …); the file imports"})
-
-
-class ImportTemplateQuerySchema(Schema):
-    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")),
-                           metadata={"description": "csv (UTF-8 with BOM, opens in Excel) or xlsx"})

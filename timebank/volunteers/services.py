@@ -23,7 +23,7 @@ from timebank.ledger.accounts import name_volunteer_accounts, open_volunteer_acc
 from timebank.paging import Page, escape_like, paginate
 from timebank.text import search_variants
 from timebank.volunteers.models import Volunteer
-from timebank.volunteers.spreadsheet import say
+from timebank.spreadsheets.reading import say
 from timebank.volunteers.permissions import CHANGE_VOLUNTEER, REGISTER_VOLUNTEER
 from timebank.volunteers.rules import normalize_birth_year, normalize_id_card_tail, normalize_name, normalize_phone
 
@@ -164,6 +164,26 @@ def volunteer_names(s: Session, volunteer_ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(s.execute(select(V.c.id, V.c.name).where(V.c.id.in_(ids))).all())
+
+
+def volunteers_by_phone(s: Session, phones) -> dict[str, object]:
+    """``{phone: row}`` of the volunteers registered with these phones (any center: the caller decides what it may
+    see). Each row has ``id, name, phone, home_center_id, active, id_card_tail, birth_year``."""
+    return _rows_where(V.c.phone, s, sorted({p for p in phones if p}), key="phone")
+
+
+def volunteers_by_id(s: Session, volunteer_ids) -> dict[int, object]:
+    """``{id: row}``, the rows as ``volunteers_by_phone``'s."""
+    return _rows_where(V.c.id, s, sorted({int(i) for i in volunteer_ids if i is not None}), key="id")
+
+
+def _rows_where(column, s: Session, values: list, *, key: str) -> dict:
+    found = {}
+    for start in range(0, len(values), 500):  # a bounded IN list per statement
+        for row in s.execute(select(V.c.id, V.c.name, V.c.phone, V.c.home_center_id, V.c.active, V.c.id_card_tail,
+                                    V.c.birth_year).where(column.in_(values[start:start + 500]))):
+            found[getattr(row, key)] = row
+    return found
 
 
 def lock_volunteers(s: Session, volunteer_ids) -> dict[int, object]:

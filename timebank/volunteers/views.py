@@ -19,7 +19,7 @@ from timebank.volunteers import csv_import
 from timebank.volunteers.api import template_response
 from timebank.volunteers.permissions import (CHANGE_VOLUNTEER, IMPORT_VOLUNTEERS, MANAGE_VOLUNTEERS,
                                              REGISTER_VOLUNTEER)
-from timebank.volunteers.spreadsheet import check_size, too_large
+from timebank.spreadsheets.uploads import uploaded_file
 from timebank.volunteers.schemas import VolunteerCreateSchema, VolunteerListQuerySchema, VolunteerUpdateSchema
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, load_and_call, query
@@ -99,7 +99,7 @@ def import_csv():
             if request.form.get("confirm") == "import":
                 report = csv_import.import_pending(db, actor=actor, pending_id=request.form.get("pending", "")[:64])
             else:
-                data = _uploaded()
+                data = uploaded_file()
                 if data is None:
                     state.errors["file"] = [str(csv_import.NO_FILE)]
                 else:
@@ -124,16 +124,3 @@ def import_template():
     """The blank file to fill in, as CSV (with a BOM, so Excel shows the Chinese) or XLSX."""
     kind = request.args.get("format", "csv")
     return template_response(kind if kind in csv_import.TEMPLATE_TYPES else "csv")
-
-
-def _uploaded() -> bytes | None:
-    """The uploaded file's bytes, at most the import's cap (a larger one is refused before it is read whole)."""
-    limit = csv_import.MAX_IMPORT_BYTES
-    if request.content_length is not None and request.content_length > limit + 64 * 1024:
-        raise too_large()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return None
-    data = upload.stream.read(limit + 1)
-    check_size(data)
-    return data

@@ -12,7 +12,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Iterator
 
 from flask import has_request_context
@@ -20,7 +20,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 
 from timebank.errors import ValidationFailed
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the one cap for the page, the API and the shell: ~10,000 lines with room
+MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the one cap of every import (page, API, shell): ~10,000 lines with room
 MAX_XLSX_UNPACKED_BYTES = 40 * 1024 * 1024  # a 10,000-row sheet unpacks to a few MB
 MAX_XLSX_PARTS = 500
 MAX_SHEET_ROWS = 100_000  # rows looked at in a sheet, blank ones included
@@ -273,7 +273,7 @@ def _check_rows(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
 
 
 def _cell_text(value) -> str:
-    """A cell as the text a CSV would hold: 13805291234.0 → "13805291234", a date → its year's ISO form."""
+    """A cell as the text a CSV would hold: 13805291234.0 → "13805291234", a date → its ISO form, a time → 09:30."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -281,9 +281,13 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes" if value.second == 0 else "seconds")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):  # a time typed into a cell: 9:30 → "09:30"
+        return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
     return str(value)
 
 
@@ -294,9 +298,10 @@ def template_csv(headers: list[str]) -> bytes:
     return _UTF8_BOM + (",".join(headers) + "\r\n").encode("utf-8")
 
 
-def template_xlsx(headers: list[str], notes: list[tuple[str, str]], *, sheet_title: str, notes_title: str) -> bytes:
-    """A blank XLSX template: bold headers, phone and ID columns formatted as text (no 1.38E+10), and a sheet of
-    notes on each column."""
+def template_xlsx(headers: list[str], notes: list[tuple[str, str]], *, sheet_title: str, notes_title: str,
+                  text_columns: tuple[int, ...] = ()) -> bytes:
+    """A blank XLSX template: bold headers, the ``text_columns`` (1-based: phones, ID cards, times) formatted as text
+    so that Excel keeps what is typed (no 1.38E+10, no dropped zeros), and a sheet of notes on each column."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -309,7 +314,7 @@ def template_xlsx(headers: list[str], notes: list[tuple[str, str]], *, sheet_tit
         cell.font = Font(bold=True)
         letter = cell.column_letter
         sheet.column_dimensions[letter].width = 18
-        if index in (2, 4):  # phone, ID card tail: text, or Excel drops digits and leading zeros
+        if index in text_columns:
             for row in range(2, 1002):
                 sheet.cell(row=row, column=index).number_format = "@"
     sheet.freeze_panes = "A2"
