@@ -20,6 +20,8 @@ from timebank.centers import views as centers_views
 from timebank.home import views as home_views
 from timebank.hours import api as hours_api
 from timebank.ledger import cli as ledger_cli
+from timebank.record_book import api as record_book_api
+from timebank.record_book import views as record_book_views
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
 from timebank.receipts import links as receipt_links
@@ -38,7 +40,7 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          audit_views.bp, receipts_views.bp, receipts_views.images)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
-                  users_api.blp, hours_api.blp, audit_api.blp, receipts_api.blp)
+                  users_api.blp, hours_api.blp, record_book_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             demo.demo_command)

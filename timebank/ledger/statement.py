@@ -1,0 +1,38 @@
+"""Reading an account's history: every transfer that touched it, with what it did to the balance and to the holds.
+
+A volunteer's record book (``timebank.record_book``) pages through these. The transfers come as two selects, the
+ones that debited the account and the ones that credited it (a transfer never does both), so each is read along
+its own ``(account, created_at, id)`` index and the database merges them without sorting the whole history.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Select, case, literal, select
+
+from timebank.ledger.models import POSTING_KINDS, RESOLUTION_KINDS, Transfer
+
+T = Transfer.__table__
+
+
+def _movements(account_id: int, *, debited: bool) -> Select:
+    side = T.c.debit_account_id if debited else T.c.credit_account_id
+    posted = T.c.kind.in_(POSTING_KINDS)
+    if debited:
+        # A hold reserves the credits (held goes up) and its post, void or timeout releases them again; only
+        # posted kinds change the balance itself.
+        balance_delta = case((posted, -T.c.amount), else_=0)
+        held_delta = case((T.c.kind == "pending", T.c.amount), (T.c.kind.in_(RESOLUTION_KINDS), -T.c.amount),
+                          else_=0)
+    else:
+        balance_delta = case((posted, T.c.amount), else_=0)
+        held_delta = literal(0)
+    return select(
+        T.c.created_at.label("at"), T.c.id.label("ref_id"), T.c.kind.label("kind"), T.c.amount.label("amount"),
+        balance_delta.label("balance_delta"), held_delta.label("held_delta"),
+        T.c.pending_id.label("pending_id"), T.c.reverses_id.label("reverses_id"),
+    ).where(side == account_id)
+
+
+def movements_of(account_id: int) -> list[Select]:
+    """The account's transfers as selects to union: ``at, ref_id, kind, amount, balance_delta, held_delta,
+    pending_id, reverses_id``; summing ``balance_delta`` over all of them gives the stored balance."""
+    return [_movements(account_id, debited=True), _movements(account_id, debited=False)]
