@@ -37,7 +37,7 @@ from timebank.volunteers import views as volunteers_views
 
 # The pages of every feature, in the order they appear.
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
-         audit_views.bp, receipts_views.bp, receipts_views.images)
+         audit_views.bp, record_book_views.bp, receipts_views.bp, receipts_views.images)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, record_book_api.blp, audit_api.blp, receipts_api.blp)

@@ -9,6 +9,7 @@ from timebank.clock import utcnow
 from timebank.db import get_db
 from timebank.paging import MAX_PAGE
 from timebank.record_book import queries
+from timebank.record_book.display import HELPERS
 from timebank.record_book.permissions import READ_RECORD_BOOK
 from timebank.web.access import current_principal, page_blueprint
 
@@ -37,4 +38,4 @@ def _page(volunteer_id: int | None, *, own: bool):
     page = request.args.get("page", 1, type=int) or 1
     book = queries.get_record_book(get_db(), actor=current_principal(), volunteer_id=volunteer_id,
                                    page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE)
-    return render_template("record_book/book.html", book=book, own=own, now=utcnow())
+    return render_template("record_book/book.html", book=book, own=own, now=utcnow(), **HELPERS)

@@ -38,6 +38,7 @@ class NavLink:
 
 NAVIGATION = (
     NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
+    NavLink("record_book.mine", _l("My record book"), frozenset({"volunteer"})),
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
