@@ -55,6 +55,8 @@ FIELDS = {
     "credits_per_hour": _l("Credits per hour"), "username": _l("Username"), "center": _l("Center"),
     "home_center": _l("Home center"), "code": _l("Code"), "first_admin": _l("First admin"), "via": _l("How"),
     "created": _l("Registered"),
+    # service records' entries (approve, reject, reverse)
+    "credits": _l("Credits"), "rate": _l("Rate"), "reason": _l("Reason"), "source": _l("Source"),
 }
 
 

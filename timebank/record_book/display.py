@@ -42,8 +42,8 @@ def when(moment) -> str:
 
 
 def hours(minutes: int) -> str:
-    whole, rest = divmod(minutes, 60)
-    return f"{whole}:{rest:02d}"
+    """90 → "1.5", 120 → "2", 45 → "0.75": how people say a length of service."""
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
 
 
 def service_name(record) -> str:
