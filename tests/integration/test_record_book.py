@@ -167,3 +167,31 @@ def test_staff_read_their_centers_volunteers_supervisors_theirs_admins_all(db, c
 def test_an_empty_book_has_one_empty_page(db, city):
     book = queries.get_record_book(db, actor=SYSTEM, volunteer_id=city.zhao.id)
     assert (book.entries.items, book.entries.total, book.entries.pages, book.account.lots) == ((), 0, 1, ())
+
+
+def test_a_page_reads_a_few_lots_and_the_same_totals_as_the_whole_account(db, city, history):
+    whole = queries.get_account(db, actor=SYSTEM, volunteer_id=city.wang.id, now=NOW)
+    few = queries.get_account(db, actor=SYSTEM, volunteer_id=city.wang.id, now=NOW, lot_limit=1)
+    assert few.lots == whole.lots[:1] and (few.lot_count, whole.lot_count) == (3, 3)
+    assert (few.expiring_30d, few.balance, few.available) == (whole.expiring_30d, whole.balance, whole.available)
+
+
+def test_a_page_costs_the_same_statements_however_long_the_book(db, city, history):
+    """No query per entry: page 2 of a long book runs as many statements as page 2 of a short one."""
+    from sqlalchemy import event
+
+    def statements(volunteer, page):
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            queries.get_record_book(db, actor=SYSTEM, volunteer_id=volunteer.id, page=page, per_page=3, now=NOW,
+                                    lot_limit=2)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    short = create_volunteer(db, actor=SYSTEM, name="钱七", phone="13800000009", home_center="JK01")
+    for day in (3, 2, 1):
+        approve(db, city, log(db, city, short, day, 1), at=NOW - timedelta(days=day) + timedelta(hours=1))
+    assert statements(city.wang, 2) == statements(short, 1) + 1  # page 2 adds the one sum of the newer entries

@@ -25,7 +25,7 @@ def index():
     db = get_db()
     if principal.role == "volunteer":
         volunteer = get_volunteer(db, actor=principal, volunteer_id=principal.volunteer_id)
-        account = get_account(db, actor=principal, volunteer_id=volunteer.id)
+        account = get_account(db, actor=principal, volunteer_id=volunteer.id, lot_limit=1)
         return render_template("home/volunteer.html", volunteer=volunteer, account=account, **RECORD_BOOK_HELPERS)
     if principal.role == "staff":
         center = get_center(db, actor=principal, center_id=principal.center_id)

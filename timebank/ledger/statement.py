@@ -6,11 +6,17 @@ its own ``(account, created_at, id)`` index and the database merges them without
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, case, literal, select
+from datetime import datetime
 
-from timebank.ledger.models import POSTING_KINDS, RESOLUTION_KINDS, Transfer
+from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from timebank.ledger.accounts import _LIVE_LOTS
+from timebank.ledger.models import POSTING_KINDS, RESOLUTION_KINDS, Lot, Transfer
+from timebank.ledger.rules import LotView
 
 T = Transfer.__table__
+L = Lot.__table__
 
 
 def _movements(account_id: int, *, debited: bool) -> Select:
@@ -36,3 +42,19 @@ def movements_of(account_id: int) -> list[Select]:
     """The account's transfers as selects to union: ``at, ref_id, kind, amount, balance_delta, held_delta,
     pending_id, reverses_id``; summing ``balance_delta`` over all of them gives the stored balance."""
     return [_movements(account_id, debited=True), _movements(account_id, debited=False)]
+
+
+def soonest_lots(s: Session, account_id: int, *, limit: int) -> list[LotView]:
+    """The first ``limit`` live lots of ``accounts.lots_of`` (a page shows a few; a long-serving volunteer has
+    thousands)."""
+    rows = s.execute(_LIVE_LOTS.limit(limit), {"account_id": account_id}).all()
+    return [LotView(row.id, row.remaining, row.expires_at) for row in rows]
+
+
+def live_lot_totals(s: Session, account_id: int, *, expiring_before: datetime) -> tuple[int, int]:
+    """How many live lots the account has, and what they hold that expires before ``expiring_before``: one row."""
+    live = (L.c.account_id == account_id) & L.c.expired_at.is_(None) & (L.c.remaining > 0)
+    count, expiring = s.execute(select(
+        func.count(), func.coalesce(func.sum(case((L.c.expires_at < expiring_before, L.c.remaining), else_=0)), 0),
+    ).where(live)).one()
+    return int(count), int(expiring)

@@ -21,7 +21,7 @@ from timebank.hours import queries as records
 from timebank.hours.queries import RecordView
 from timebank.ledger.accounts import balance_of, lots_of
 from timebank.ledger.rules import LotView
-from timebank.ledger.statement import movements_of
+from timebank.ledger.statement import live_lot_totals, movements_of, soonest_lots
 from timebank.paging import Page, check_paging
 from timebank.record_book.permissions import READ_RECORD_BOOK
 from timebank.volunteers.services import VolunteerView, get_volunteer
@@ -37,10 +37,11 @@ class AccountView:
     balance: int
     held: int
     available: int
-    lots: tuple[LotView, ...]  # live lots, soonest expiry first
+    lots: tuple[LotView, ...]  # live lots, soonest expiry first (on a page: the first few of them)
     expiring_30d: int  # what the live lots lose within the next 30 days, unless spent first
     expiring_lots: tuple[LotView, ...]
     as_of: datetime
+    lot_count: int  # how many live lots there are in all
 
 
 @dataclass(frozen=True)
@@ -62,19 +63,22 @@ class RecordBook:
     entries: Page[Entry]
 
 
-def get_account(db: Database, *, actor: Principal, volunteer_id: int, now: datetime | None = None) -> AccountView:
+def get_account(db: Database, *, actor: Principal, volunteer_id: int, now: datetime | None = None,
+                lot_limit: int | None = None) -> AccountView:
+    """The account; ``lot_limit`` keeps only the soonest lots (a page), else every live lot (the API)."""
     volunteer = _visible_volunteer(db, actor, volunteer_id)
-    return db.transaction(lambda s: account_of(s, volunteer, now=now or utcnow()), readonly=True)
+    return db.transaction(lambda s: account_of(s, volunteer, now=now or utcnow(), lot_limit=lot_limit),
+                          readonly=True)
 
 
 def get_record_book(db: Database, *, actor: Principal, volunteer_id: int, page: int = 1, per_page: int = 20,
-                    now: datetime | None = None) -> RecordBook:
+                    now: datetime | None = None, lot_limit: int | None = None) -> RecordBook:
     check_paging(page, per_page)
     volunteer = _visible_volunteer(db, actor, volunteer_id)
     at = now or utcnow()
 
     def work(s: Session) -> RecordBook:
-        account = account_of(s, volunteer, now=at)
+        account = account_of(s, volunteer, now=at, lot_limit=lot_limit)
         return RecordBook(volunteer, account, _entries(s, volunteer, account, page=page, per_page=per_page))
 
     return db.transaction(work, readonly=True)
@@ -85,13 +89,19 @@ def _visible_volunteer(db: Database, actor: Principal, volunteer_id: int) -> Vol
     return get_volunteer(db, actor=actor, volunteer_id=volunteer_id)  # 404 for a volunteer the actor cannot see
 
 
-def account_of(s: Session, volunteer: VolunteerView, *, now: datetime) -> AccountView:
+def account_of(s: Session, volunteer: VolunteerView, *, now: datetime, lot_limit: int | None = None) -> AccountView:
     totals = balance_of(s, volunteer.account_id)
-    lots = tuple(lots_of(s, volunteer.account_id))
-    soon = tuple(lot for lot in lots if lot.expires_at <= now + EXPIRING_WINDOW)
+    horizon = now + EXPIRING_WINDOW
+    if lot_limit is None:
+        lots = tuple(lots_of(s, volunteer.account_id))
+        count, expiring = len(lots), sum(lot.remaining for lot in lots if lot.expires_at < horizon)
+    else:  # a page: a few lots and two sums, whatever the number of lots
+        lots = tuple(soonest_lots(s, volunteer.account_id, limit=lot_limit))
+        count, expiring = live_lot_totals(s, volunteer.account_id, expiring_before=horizon)
     return AccountView(volunteer_id=volunteer.id, balance=totals.balance, held=totals.held,
-                       available=totals.available, lots=lots, expiring_30d=sum(lot.remaining for lot in soon),
-                       expiring_lots=soon, as_of=now)
+                       available=totals.available, lots=lots, expiring_30d=expiring,
+                       expiring_lots=tuple(lot for lot in lots if lot.expires_at < horizon), as_of=now,
+                       lot_count=count)
 
 
 def _stream(volunteer: VolunteerView):

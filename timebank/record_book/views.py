@@ -16,6 +16,7 @@ from timebank.web.access import current_principal, page_blueprint
 bp = page_blueprint("record_book", __name__, template_folder="templates")
 
 PER_PAGE = 20
+LOTS_SHOWN = 8  # the soonest to expire; the rest are counted
 
 
 @bp.get("/record-book")
@@ -37,5 +38,5 @@ def _page(volunteer_id: int | None, *, own: bool):
         abort(404)
     page = request.args.get("page", 1, type=int) or 1
     book = queries.get_record_book(get_db(), actor=current_principal(), volunteer_id=volunteer_id,
-                                   page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE)
+                                   page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE, lot_limit=LOTS_SHOWN)
     return render_template("record_book/book.html", book=book, own=own, now=utcnow(), **HELPERS)
