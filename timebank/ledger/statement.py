@@ -19,7 +19,7 @@ T = Transfer.__table__
 L = Lot.__table__
 
 
-def _movements(account_id: int, *, debited: bool) -> Select:
+def _movements(account_id, *, debited: bool) -> Select:
     side = T.c.debit_account_id if debited else T.c.credit_account_id
     posted = T.c.kind.in_(POSTING_KINDS)
     if debited:
@@ -38,8 +38,8 @@ def _movements(account_id: int, *, debited: bool) -> Select:
     ).where(side == account_id)
 
 
-def movements_of(account_id: int) -> list[Select]:
-    """The account's transfers as selects to union: ``at, ref_id, kind, amount, balance_delta, held_delta,
+def movements_of(account_id) -> list[Select]:
+    """The account's transfers (``account_id``: an id or a ``bindparam``) as selects to union: ``at, ref_id, kind, amount, balance_delta, held_delta,
     pending_id, reverses_id``; summing ``balance_delta`` over all of them gives the stored balance."""
     return [_movements(account_id, debited=True), _movements(account_id, debited=False)]
 
