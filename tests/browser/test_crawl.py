@@ -136,6 +136,19 @@ def check_in_page(live_server) -> str:
     return "/C/" + text.split("/C/", 1)[1]
 
 
+@pytest.fixture
+def demo_record_book(live_server, demo_city):
+    """The demo volunteer's record book with more than a page of entries (records, receipts, a reversal, a hold)."""
+    from tests.record_book_helpers import fill_record_book
+    from timebank.auth.access import Principal
+    from timebank.volunteers.services import list_volunteers
+
+    db = get_db(live_server.app)
+    volunteer = list_volunteers(db, actor=Principal.system("test"), search=LOGINS["volunteer"], per_page=1).items[0]
+    fill_record_book(db, volunteer.id, service_type=SERVICE_TYPES[0][0])
+    return volunteer
+
+
 def shape(url: str) -> str:
     """What kind of page an address is: the path with its numbers replaced, and the names of its arguments."""
     parts = urlsplit(url)
@@ -210,7 +223,7 @@ def crawl(page, server, *, phone: bool, start: str = "/", also: tuple[str, ...] 
 
 @pytest.mark.parametrize("role", list(LOGINS))
 def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role,
-                                                                         receipt_pages):
+                                                                         receipt_pages, demo_record_book):
     username, password = demo_city[role]
     also = receipt_pages + (check_in_page(live_server),) if role == "volunteer" else receipt_pages
     report = {}
@@ -231,6 +244,10 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
             assert any("page=2" in address for address in visited), f"{role} never reached a second page: {visited}"
         if role in ("staff", "volunteer"):
             assert any(a.startswith("/service-requests/") for a in visited), f"{role} never saw the requests"
+        if role == "volunteer":
+            assert {"/record-book", "/record-book?page=2"} <= set(visited), f"no record book pages: {visited}"
+        if role in ("admin", "staff"):
+            assert any(a.endswith("/record-book") for a in visited), f"{role} never saw a record book: {visited}"
     assert report == {screen: {} for screen in VIEWPORTS}, pformat(report, width=120)
 
 

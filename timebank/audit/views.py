@@ -63,8 +63,9 @@ FIELDS = {
     "created": _l("Registered"),
     "reason": _l("Reason"), "service_type": _l("Service type"), "starts_at": _l("Starts at"),
     "ends_at": _l("Ends at"), "started_at": _l("Started at"), "ended_at": _l("Ended at"),
-    "volunteers_needed": _l("Volunteers needed"),
-    "record_ids": _l("Service records"),
+    "volunteers_needed": _l("Volunteers needed"), "record_ids": _l("Service records"),
+    # service records' entries (approve, reject, reverse)
+    "credits": _l("Credits"), "rate": _l("Rate"), "source": _l("Source"),
 }
 
 

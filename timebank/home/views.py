@@ -7,6 +7,8 @@ from timebank.auth.access import ROLES, allow
 from timebank.centers.schemas import CenterListQuerySchema
 from timebank.centers.services import get_center, list_centers
 from timebank.db import get_db
+from timebank.record_book.display import HELPERS as RECORD_BOOK_HELPERS
+from timebank.record_book.queries import get_account
 from timebank.service_types.services import list_service_types
 from timebank.users.services import list_users
 from timebank.volunteers.services import get_volunteer, list_volunteers
@@ -23,7 +25,8 @@ def index():
     db = get_db()
     if principal.role == "volunteer":
         volunteer = get_volunteer(db, actor=principal, volunteer_id=principal.volunteer_id)
-        return render_template("home/volunteer.html", volunteer=volunteer)
+        account = get_account(db, actor=principal, volunteer_id=volunteer.id, lot_limit=1)
+        return render_template("home/volunteer.html", volunteer=volunteer, account=account, **RECORD_BOOK_HELPERS)
     if principal.role == "staff":
         center = get_center(db, actor=principal, center_id=principal.center_id)
         volunteers = list_volunteers(db, actor=principal, active=True, per_page=1)

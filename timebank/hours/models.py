@@ -40,6 +40,8 @@ class ServiceRecord(SQLModel, table=True):
         Index("ix_service_record_volunteer_time", "volunteer_id", "started_at"),
         Index("ix_service_record_center_status", "center_id", "status", "started_at"),
         Index("ix_service_record_activity", "activity_id"),
+        # The record book pages a volunteer's records by when they were logged (timebank.record_book).
+        Index("ix_service_record_volunteer_entered", "volunteer_id", "entered_at", "id"),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))

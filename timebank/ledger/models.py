@@ -65,6 +65,9 @@ class Transfer(SQLModel, table=True):
         CheckConstraint("(reverses_id IS NOT NULL) = (kind = 'reversal')", name="transfer_reversal_names_original"),
         Index("ix_transfer_debit_account", "debit_account_id", "id"),
         Index("ix_transfer_credit_account", "credit_account_id", "id"),
+        # The record book pages an account's transfers by time, newest first (timebank.ledger.statement).
+        Index("ix_transfer_debit_time", "debit_account_id", "created_at", "id"),
+        Index("ix_transfer_credit_time", "credit_account_id", "created_at", "id"),
         Index("ix_transfer_open_holds", "kind", "timeout_at"),
         Index("ix_transfer_reason", "reason_type", "reason_id"),
     )

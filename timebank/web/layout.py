@@ -38,6 +38,7 @@ class NavLink:
 
 NAVIGATION = (
     NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
+    NavLink("record_book.mine", _l("My record book"), frozenset({"volunteer"})),
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
     NavLink("service_requests.index", _l("Service requests"), frozenset({"admin", "staff", "volunteer"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
