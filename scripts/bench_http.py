@@ -24,139 +24,24 @@ Everything listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import platform
-import re
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
-import time
-import urllib.error
-import urllib.request
-import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("TIMEBANK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-TIMEBANK = str(Path(sys.executable).with_name("timebank"))
-PASSWORD = "Bench-marked 2024 plum"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-@dataclass
-class Result:
-    requests_per_second: float
-    p99_ms: float
-
-    @classmethod
-    def combined(cls, slices: list["Result"], seconds: float) -> "Result":
-        total = sum(r.requests_per_second * seconds for r in slices)
-        return cls(total / (seconds * len(slices)), statistics.median(r.p99_ms for r in slices))
-
-
-# ------------------------------------------------------------------------------------------------ the databases
-
-@contextmanager
-def throwaway_database(backend: str):
-    """A fresh, migrated database URL for ``backend``; removed afterwards."""
-    if backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix="bench-http-")
-        try:
-            yield f"sqlite:///{folder}/timebank.db"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    name = f"bench_http_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def environment(url: str) -> dict:
-    return {**os.environ, "TIMEBANK_DATABASE_URL": url, "TIMEBANK_SECRET_KEY": "bench-http-secret"}
-
-
-def timebank(url: str, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([TIMEBANK, *args], cwd=ROOT, env=environment(url), input=stdin, capture_output=True,
-                          text=True, timeout=300)
-    if done.returncode != 0:
-        raise SystemExit(f"timebank {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-# ------------------------------------------------------------------------------------------------ the server
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(url: str, workers: int, log_path: Path):
-    port = free_port()
-    with open(log_path, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-             "--backlog", "256", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=environment(url), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"gunicorn did not start:\n{log_path.read_text()}")
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-
-
-def expect(answer: tuple[int, dict], status: int, doing: str) -> dict:
-    if answer[0] != status:
-        raise SystemExit(f"{doing}: expected {status}, got {answer[0]} {answer[1]}")
-    return answer[1]
+from benchlib import (
+    PASSWORD,
+    Result,
+    call,
+    expect,
+    gunicorn,
+    log,
+    run_python_load,
+    run_wrk,
+    throwaway_database,
+    timebank,
+)
 
 
 def seed(url: str, base: str) -> tuple[str, int]:
@@ -178,66 +63,6 @@ def seed(url: str, base: str) -> tuple[str, int]:
                    "staff sign-in")["token"]
     expect(call("GET", f"{api}/volunteers/{volunteer['id']}", token=staff), 200, "staff reads the volunteer")
     return staff, volunteer["id"]
-
-
-# ------------------------------------------------------------------------------------------------ load generators
-
-def run_wrk(url: str, clients: int, seconds: float, headers: dict) -> Result:
-    threads = min(clients, 2)
-    command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--latency",
-               "--timeout", "10s"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
-    output = done.stdout
-    if done.returncode != 0:
-        raise SystemExit(f"wrk failed:\n{output}\n{done.stderr}")
-    if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
-        raise SystemExit(f"some answers were not 200 (or connections failed):\n{output}")
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", output).groups()
-    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    return Result(rate, p99)
-
-
-def run_python_load(url: str, clients: int, seconds: float, headers: dict) -> Result:
-    """One thread per client, each on its own keep-alive connection, as many requests as it can in ``seconds``.
-    (Threads share one interpreter, so on a small machine this measures less than wrk would: compare like with like.)"""
-    parts = urllib.request.urlparse(url)
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    failures: list[str] = []
-    start = threading.Barrier(clients + 1)
-    stop_at = [0.0]
-
-    def client(index: int) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        start.wait()
-        mine = latencies[index]
-        while time.perf_counter() < stop_at[0]:
-            began = time.perf_counter()
-            connection.request("GET", parts.path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                failures.append(f"{response.status}")
-                return
-            mine.append(time.perf_counter() - began)
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.perf_counter() + seconds
-    began = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        thread.join(seconds + 30)
-    elapsed = time.perf_counter() - began
-    if failures:
-        raise SystemExit(f"some answers were not 200: {failures[:5]}")
-    every = sorted(x for one in latencies for x in one)
-    p99 = every[min(len(every) - 1, int(len(every) * 0.99))] * 1000 if every else float("nan")
-    return Result(len(every) / elapsed, p99)
 
 
 # ------------------------------------------------------------------------------------------------ the report
