@@ -1,14 +1,14 @@
 """indexes the record book pages by: an account's transfers and a volunteer's records, by time
 
-Revision ID: 0008_record_book
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 13:40:00
 """
 from alembic import op
 
 
-revision = '0008_record_book'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
