@@ -219,5 +219,6 @@ def test_a_zone_with_summer_time_finds_local_days_on_both_databases(city):
     for night in (datetime(2026, 7, 1, 22, 30, tzinfo=timezone.utc), datetime(2026, 1, 1, 22, 30, tzinfo=timezone.utc)):
         city.log(city.wang, night, 5)
         city.log(city.wang, night + timedelta(hours=7, minutes=30), 4)
-    found = list_anomalies(city.db, actor=city.admin, zone="Europe/Berlin", now=NOW).items
+    found = list_anomalies(city.db, actor=city.admin, zone="Europe/Berlin", now=NOW,
+                           kind="over_8h_day").items
     assert [a.detail["date"] for a in found] == ["2026-07-02"]
