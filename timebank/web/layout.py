@@ -42,6 +42,8 @@ NAVIGATION = (
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
+    NavLink("record_reviews.index", _l("Rate service records"), frozenset({"supervisor"})),
+    NavLink("anomalies.index", _l("Anomalies"), frozenset({"admin", "staff", "supervisor"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
     NavLink("session.change_password", _l("Change password"), STAFF_ROLES),
 )
