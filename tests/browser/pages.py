@@ -41,6 +41,14 @@ def visits(city, ids) -> list[Visit]:
         Visit("staff home", "staff", "/"),
         Visit("staff volunteers", "staff", "/volunteers/"),
         Visit("supervisor home", "supervisor", "/"),
+        Visit("supervisor anomalies", "supervisor", "/anomalies/"),
+        Visit("supervisor anomaly record", "supervisor", f"/anomalies/records/{ids['anomalies']['unclosed']}"),
+        Visit("supervisor records to rate", "supervisor", "/record-reviews/"),
+        Visit("supervisor rating", "supervisor", f"/record-reviews/{ids['anomalies']['approved']}"),
+        Visit("supervisor rating refused", "supervisor", f"/record-reviews/{ids['anomalies']['approved']}",
+              submit=True, status=422),
+        Visit("staff anomalies", "staff", "/anomalies/"),
+        Visit("admin anomalies", "admin", "/anomalies/"),
         Visit("receipt valid", None, f"/R/{ids['receipt']}"),
         Visit("receipt used", None, f"/R/{ids['used_voucher']}"),
         Visit("receipt form", None, "/R/"),
@@ -65,8 +73,17 @@ def ids_of(app) -> dict:
                            .items[0].id, volunteer_id=volunteer)
     used = receipts.issue(Kind.VOUCHER, amount=1250, days=14)
     receipts.revoke(used, "redeemed", at_other_center=True)
+    from tests.supervision_helpers import seed_anomalies
+    from timebank.service_types.services import create_service_type
+    from timebank.users.services import list_users
+    from timebank.volunteers.services import create_volunteer
+
+    create_service_type(db, actor=system, code="visit", name_zh="上门探访", credits_per_hour=100)
+    other = create_volunteer(db, actor=system, name="陈桂兰", phone="13805290000", home_center="JK01").id
+    anomalies = seed_anomalies(db, center="JK01", other_center="RZ02", volunteer_ids=[volunteer, other],
+                               service_type="visit", staff_user_id=list_users(db, actor=system).items[0].id)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
-            "used_voucher": used.display_code}
+            "used_voucher": used.display_code, "anomalies": anomalies}
 
 
 def open_page(page, server, visit: Visit):
