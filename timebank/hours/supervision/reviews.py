@@ -9,12 +9,12 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from timebank.auth.access import Principal
+from timebank.centers.models import Center
 from timebank.db import Database
 from timebank.hours.models import RecordReview
 from timebank.hours.permissions import REVIEW_RECORDS
 from timebank.hours.queries import RECORD, SR, RecordView, view_of, visible_record
 from timebank.paging import Page, paginate
-from timebank.centers.models import Center
 
 RV = RecordReview.__table__
 C = Center.__table__
