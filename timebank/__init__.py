@@ -23,6 +23,8 @@ from timebank.home import views as home_views
 from timebank.hours import api as hours_api
 from timebank.hours import import_api as hours_import_api
 from timebank.hours import import_views as hours_import_views
+from timebank.hours.supervision import api as anomalies_api
+from timebank.hours.supervision import views as supervision_views
 from timebank.ledger import cli as ledger_cli
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
@@ -49,6 +51,11 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, record_book_api.blp, service_requests_api.blp,
                   check_ins_api.blp, audit_api.blp, receipts_api.blp)
+         audit_views.bp, receipts_views.bp, receipts_views.images, supervision_views.reviews_bp,
+         supervision_views.anomalies_bp)
+# The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
+API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
+                  users_api.blp, hours_api.blp, anomalies_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             demo.demo_command)

@@ -43,6 +43,14 @@ def visits(city, ids) -> list[Visit]:
         Visit("record import", "staff", "/hours/import/"),
         Visit("record import refused", "staff", "/hours/import/", submit=True, status=422),
         Visit("supervisor home", "supervisor", "/"),
+        Visit("supervisor anomalies", "supervisor", "/anomalies/"),
+        Visit("supervisor anomaly record", "supervisor", f"/anomalies/records/{ids['anomalies']['unclosed']}"),
+        Visit("supervisor records to rate", "supervisor", "/record-reviews/"),
+        Visit("supervisor rating", "supervisor", f"/record-reviews/{ids['anomalies']['approved']}"),
+        Visit("supervisor rating refused", "supervisor", f"/record-reviews/{ids['anomalies']['approved']}",
+              submit=True, status=422),
+        Visit("staff anomalies", "staff", "/anomalies/"),
+        Visit("admin anomalies", "admin", "/anomalies/"),
         Visit("receipt valid", None, f"/R/{ids['receipt']}"),
         Visit("receipt used", None, f"/R/{ids['used_voucher']}"),
         Visit("receipt form", None, "/R/"),
@@ -72,18 +80,33 @@ def ids_of(app) -> dict:
                            .items[0].id, volunteer_id=volunteer)
     used = receipts.issue(Kind.VOUCHER, amount=1250, days=14)
     receipts.revoke(used, "redeemed", at_other_center=True)
+    from tests.supervision_helpers import seed_anomalies
+    from timebank.service_types.services import create_service_type
+    from timebank.users.services import list_users
+    from timebank.volunteers.services import create_volunteer
+
+    create_service_type(db, actor=system, code="visit", name_zh="上门探访", credits_per_hour=100)
+    other = create_volunteer(db, actor=system, name="陈桂兰", phone="13805290000", home_center="JK01").id
+    anomalies = seed_anomalies(db, center="JK01", other_center="RZ02", volunteer_ids=[volunteer, other],
+                               service_type="visit", staff_user_id=list_users(db, actor=system).items[0].id)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
-            "used_voucher": used.display_code, "request": _service_request(db, system)}
+            "used_voucher": used.display_code, "anomalies": anomalies,
+            "request": _service_request(db, system)}
 
 
 def _service_request(db, system) -> int:
     """An open request at JK01, tomorrow: what the center's staff and its volunteers both see."""
     from datetime import datetime, timedelta, timezone
 
+    from timebank.errors import AlreadyExists
     from timebank.service_requests.services import post_request
     from timebank.service_types.services import create_service_type
 
-    create_service_type(db, actor=system, code="visit", name_zh="上门探访", name_en="Home visit", credits_per_hour=100)
+    try:
+        create_service_type(db, actor=system, code="visit", name_zh="上门探访", name_en="Home visit",
+                            credits_per_hour=100)
+    except AlreadyExists:  # the anomalies' records made it already
+        pass
     start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
     return post_request(db, actor=system, center="JK01", service_type="visit", resident="3号楼 张奶奶",
                         starts_at=start, ends_at=start + timedelta(hours=1), place="活动室", note="带上血压计").id

@@ -88,6 +88,22 @@ def demo_city(live_server):
 
 
 @pytest.fixture
+def demo_records(live_server, demo_city):
+    """Service records with every kind of anomaly at the demo's JK01 (the demo has no records yet), so the
+    anomalies and rating pages are crawled with rows, links and a rating form."""
+    from tests.supervision_helpers import seed_anomalies
+    from timebank.auth.access import Principal
+    from timebank.users.services import list_users
+    from timebank.volunteers.services import list_volunteers
+
+    db = get_db(live_server.app)
+    volunteers = list_volunteers(db, actor=Principal.system("test"), center="JK01", per_page=2).items
+    return seed_anomalies(db, center="JK01", other_center="JK02", volunteer_ids=[v.id for v in volunteers],
+                          service_type=SERVICE_TYPES[0][0],
+                          staff_user_id=list_users(db, actor=Principal.system("test")).items[0].id)
+
+
+@pytest.fixture
 def receipt_pages(live_server, demo_city):
     """The public receipt pages (reached from a QR code, not from a link): a valid receipt by its token, a used
     voucher by its short code, and the short-code form."""
@@ -223,7 +239,7 @@ def crawl(page, server, *, phone: bool, start: str = "/", also: tuple[str, ...] 
 
 @pytest.mark.parametrize("role", list(LOGINS))
 def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role,
-                                                                         receipt_pages, demo_record_book):
+                                                                         receipt_pages, demo_record_book, demo_records):
     username, password = demo_city[role]
     also = receipt_pages + (check_in_page(live_server),) if role == "volunteer" else receipt_pages
     report = {}

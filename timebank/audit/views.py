@@ -42,6 +42,12 @@ ACTIONS = {
     "service_request.assign": _l("Volunteer assigned to a service request"),
     "service_request.complete": _l("Service request completed"),
     "service_request.cancel": _l("Service request cancelled"),
+    "service_record.create": _l("Service record entered"),
+    "service_record.approve": _l("Service record approved"),
+    "service_record.reject": _l("Service record rejected"),
+    "service_record.reverse": _l("Service record reversed"),
+    "service_record.confirm": _l("Service confirmed by the resident"),
+    "service_record.review": _l("Service record rated by a supervisor"),
 }
 OBJECT_TYPES = {
     "center": _l("Centers"),
@@ -50,6 +56,7 @@ OBJECT_TYPES = {
     "service_type": _l("Service types"),
     "volunteer_import": _l("Volunteers imported"),
     "service_request": _l("Service requests"),
+    "service_record": _l("Service records"),
 }
 # The names of changed fields, as the detail column shows them.
 FIELDS = {
@@ -64,8 +71,8 @@ FIELDS = {
     "reason": _l("Reason"), "service_type": _l("Service type"), "starts_at": _l("Starts at"),
     "ends_at": _l("Ends at"), "started_at": _l("Started at"), "ended_at": _l("Ended at"),
     "volunteers_needed": _l("Volunteers needed"), "record_ids": _l("Service records"),
-    # service records' entries (approve, reject, reverse)
-    "credits": _l("Credits"), "rate": _l("Rate"), "source": _l("Source"),
+    # service records' entries (approve, reject, reverse, rate)
+    "credits": _l("Credits"), "rate": _l("Credits per hour"), "source": _l("Entered through"), "rating": _l("Rating"),
 }
 
 

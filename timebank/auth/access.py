@@ -185,7 +185,9 @@ def check(policy: Policy | None, principal: Principal | None) -> None:
         return
     if principal is None:
         raise Unauthorized()
-    if principal.must_change_password and not policy.allow_pending_password:
-        raise PasswordChangeRequired()
+    # A role the view never admits is refused first: changing the password would not let it in (the first view that
+    # only a supervisor may reach showed an admin with a one-time password the password form instead of "forbidden").
     if not policy.permits(principal):
         raise Forbidden()
+    if principal.must_change_password and not policy.allow_pending_password:
+        raise PasswordChangeRequired()

@@ -45,6 +45,8 @@ NAVIGATION = (
     NavLink("hours_import.index", _l("Import records"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
+    NavLink("record_reviews.index", _l("Rate service records"), frozenset({"supervisor"})),
+    NavLink("anomalies.index", _l("Anomalies"), frozenset({"admin", "staff", "supervisor"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
     NavLink("check_ins.index", _l("Check-in"), frozenset({"admin", "staff"})),
     NavLink("session.change_password", _l("Change password"), STAFF_ROLES),
