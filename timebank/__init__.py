@@ -46,16 +46,12 @@ from timebank.volunteers import views as volunteers_views
 # The pages of every feature, in the order they appear.
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
          audit_views.bp, record_book_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp,
-         check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp)
+         check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp,
+         supervision_views.reviews_bp, supervision_views.anomalies_bp)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
-                  users_api.blp, hours_api.blp, hours_import_api.blp, record_book_api.blp, service_requests_api.blp,
-                  check_ins_api.blp, audit_api.blp, receipts_api.blp)
-         audit_views.bp, receipts_views.bp, receipts_views.images, supervision_views.reviews_bp,
-         supervision_views.anomalies_bp)
-# The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
-API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
-                  users_api.blp, hours_api.blp, anomalies_api.blp, audit_api.blp, receipts_api.blp)
+                  users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,
+                  service_requests_api.blp, check_ins_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             demo.demo_command)
