@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from datetime import datetime, timedelta, timezone
+
 from timebank.audit.services import list_entries
 from timebank.auth import services as auth
 from timebank.auth.access import Principal
+from timebank.check_ins import services as check_ins
+from timebank.errors import AlreadyExists
+from timebank.hours import services as hours
+from timebank.hours.queries import list_records
 from timebank.centers.services import create_center, set_center_active, update_center
 from timebank.receipts.keys import ensure_signing_key, rotate_keys
 from timebank.service_types.services import create_service_type, update_service_type
@@ -126,8 +132,105 @@ def _signing_key_rotate(db, w):
     return rotate_keys(db).new_key_id, first
 
 
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+VOLUNTEER_NAME = "volunteer-1"
+
+
+def _staff(db, w) -> Principal:
+    return auth.load_principal(db, w["staff"].id)
+
+
+def _record(db, w, hours_ago: float = 5):
+    try:
+        create_service_type(db, actor=ADMIN, code="visit", name_zh="上门探访", credits_per_hour=150)
+    except AlreadyExists:
+        pass
+    start = NOW - timedelta(hours=hours_ago)
+    return hours.log_record(db, actor=_staff(db, w), volunteer_id=w["volunteer"].id, center="JK01", service_type="visit",
+                            started_at=start, ended_at=start + timedelta(hours=2), now=NOW)
+
+
+def _approved(db, w):
+    db.secret_key = "audit-test-secret"  # the receipt's signing key is sealed with it
+    record = _record(db, w)
+    hours.approve_records(db, actor=_staff(db, w), record_ids=[record.id], validity_days=730, now=NOW)
+    return record.id
+
+
+def _record_reject(db, w):
+    record = _record(db, w)
+    hours.reject_record(db, actor=_staff(db, w), record_id=record.id, reason="重复登记", now=NOW)
+    return record.id
+
+
+def _record_reverse(db, w):
+    record_id = _approved(db, w)
+    hours.reverse_record(db, actor=_staff(db, w), record_id=record_id, reason="登记错了", now=NOW)
+    return record_id
+
+
+def _record_confirm(db, w):
+    record = _record(db, w)
+    hours.confirm_record(db, actor=_staff(db, w), record_id=record.id, rating=5, now=NOW)
+    return record.id
+
+
+def _record_review(db, w):
+    record_id = _approved(db, w)
+    supervisor = users.create_user(db, actor=ADMIN, username="supervisor-1", password=PASSWORD, role="supervisor",
+                                   supervised_centers=["JK01"])
+    hours.review_record(db, actor=auth.load_principal(db, supervisor.id), record_id=record_id, rating=4, now=NOW)
+    return record_id
+
+
+def _volunteer(w) -> Principal:
+    return Principal(user_id=None, username=VOLUNTEER_NAME, role="volunteer", volunteer_id=w["volunteer"].id)
+
+
+def _scan(db, w, at):
+    db.secret_key = "audit-test-secret"  # the poster's code is signed with a key derived from it
+    code = check_ins.poster_code(db, actor=ADMIN, center="JK01", prefix="HTTPS://TIMEBANK.EXAMPLE.CN", now=at)
+    return check_ins.scan(db, actor=_volunteer(w), text=code.text, now=at)
+
+
+def _check_in_open(db, w):
+    create_service_type(db, actor=ADMIN, code="visit", name_zh="上门探访", credits_per_hour=150)
+    _scan(db, w, NOW - timedelta(hours=3))
+    return None
+
+
+def _check_in_close(db, w):
+    _check_in_open(db, w)
+    _scan(db, w, NOW - timedelta(hours=1))
+    return None
+
+
+def _check_in_stale(db, w):
+    _check_in_open(db, w)
+    check_ins.close_stale_check_ins(db, now=NOW + timedelta(hours=13))
+    return None
+
+
+def _record_set_end(db, w):
+    _check_in_stale(db, w)
+    [record] = list_records(db, actor=_staff(db, w), volunteer_id=w["volunteer"].id).items
+    hours.set_record_end(db, actor=_staff(db, w), record_id=record.id, ended_at=NOW - timedelta(hours=1),
+                         now=NOW + timedelta(hours=13))
+    return record.id
+
+
 CENTER_CREATE = {"code": "JK01", "name": "大市口街道养老服务中心", "district": "京口区"}
 ACTIONS = {
+    "service_record.create": (lambda db, w: _record(db, w).id, "service_record", {"source": "staff"}, "staff"),
+    "service_record.approve": (_approved, "service_record", {"credits": "3.00", "rate": "1.50"}, "staff"),
+    "service_record.reject": (_record_reject, "service_record", {"reason": "重复登记"}, "staff"),
+    "service_record.reverse": (_record_reverse, "service_record", {"reason": "登记错了", "credits": "3.00"}, "staff"),
+    "service_record.confirm": (_record_confirm, "service_record", {"rating": 5}, "staff"),
+    "service_record.review": (_record_review, "service_record", {"rating": 4}, "supervisor"),
+    "service_record.set_end": (_record_set_end, "service_record", {}, "staff"),
+    "check_in.open": (_check_in_open, "check_in", {}, "volunteer"),
+    "check_in.close": (_check_in_close, "check_in", {}, "volunteer"),
+    "check_in.stale": (_check_in_stale, "check_in", {}, "any"),
     # action: (do it, object type, detail it must contain, who: "admin", "staff" or "system")
     "center.create": (lambda db, w: w["center"].id, "center", CENTER_CREATE, "admin"),
     "center.update": (_center_update, "center",
@@ -184,8 +287,11 @@ def test_an_audited_action_can_be_read_back(db, action):
     assert found, f"no {action} entry"
     entry = found[0]  # the newest
     actor = {"admin": (ADMIN.user_id, ADMIN.username, "admin"), "staff": (w["staff"].id, "staff-jk01", "staff"),
-             "system": (None, "rotate-keys", "system")}[who]
-    assert (entry.actor_user_id, entry.actor_name, entry.actor_role) == actor
+             "system": (None, "rotate-keys", "system"), "volunteer": (None, VOLUNTEER_NAME, "volunteer")}.get(who)
+    if who == "supervisor":
+        assert (entry.actor_name, entry.actor_role) == ("supervisor-1", "supervisor")
+    elif actor is not None:
+        assert (entry.actor_user_id, entry.actor_name, entry.actor_role) == actor
     assert entry.object_type == object_type
     if object_id is not None:
         assert entry.object_id == str(object_id)

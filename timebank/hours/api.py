@@ -81,6 +81,7 @@ def get_service_record(record_id: int):
 @idempotent(required=True)
 @blp.response(200, RecordSchema, description="the approved record: its credits and receipt")
 @blp.refuses(409, "not_pending, missing_check_out")
+@blp.refuses(422, "validation_error: the Idempotency-Key header is missing or not 1-160 characters")
 def approve_service_record(record_id: int):
     """Approve a pending record: mint its credits into a new lot and issue its receipt, in one transaction"""
     [record] = services.approve_records(get_db(), actor=current_principal(), record_ids=[record_id],
