@@ -20,9 +20,9 @@ LOTS_SHOWN = 8  # the soonest to expire; the rest are counted
 
 
 @bp.get("/record-book")
-@allow("volunteer")
+@allow(READ_RECORD_BOOK)
 def mine():
-    """The signed-in volunteer's own record book."""
+    """The signed-in volunteer's own record book (anyone else has none here: 404; staff open a volunteer's)."""
     return _page(current_principal().volunteer_id, own=True)
 
 
