@@ -19,6 +19,7 @@ from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.home import views as home_views
 from timebank.hours import api as hours_api
+from timebank.hours import views as hours_views
 from timebank.ledger import cli as ledger_cli
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
@@ -35,7 +36,7 @@ from timebank.volunteers import views as volunteers_views
 
 # The pages of every feature, in the order they appear.
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
-         audit_views.bp, receipts_views.bp, receipts_views.images)
+         hours_views.bp, audit_views.bp, receipts_views.bp, receipts_views.images)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, audit_api.blp, receipts_api.blp)

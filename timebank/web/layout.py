@@ -40,6 +40,7 @@ NAVIGATION = (
     NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
+    NavLink("hours.index", _l("Service records"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
