@@ -85,7 +85,7 @@ def test_staff_log_one_volunteer_in_the_centers_time_zone(desk):
     assert (record.status, record.minutes, record.note, record.source) == ("pending", 120, "陪老人聊天", "staff")
     assert record.started_at.astimezone(SHANGHAI).strftime("%H:%M") == "09:00"
     shown = text(client.get(f"/records/{record_id}"))
-    assert "待审核" in shown and "09:00–11:00" in shown and "2小时" in shown
+    assert "待审核" in shown and "09:00–11:00" in shown and "2 小时" in shown
 
 
 def test_a_group_activity_logs_every_ticked_volunteer_or_none(desk):
@@ -116,6 +116,8 @@ def test_overlap_and_a_backwards_period_are_shown_beside_their_fields_in_chinese
     assert "李建国" in message and "09:00" in message and "11:00" in message and "重叠" in message, message
     backwards = client.post("/records/new", data=form(volunteer, "15:00", "14:00"))
     assert backwards.status_code == 422 and "结束" in error_beside(text(backwards), "end")
+    both = text(client.post("/records/new", data={**form(volunteer, "15:00", "14:00"), "volunteer_id": ""}))
+    assert error_beside(both, "volunteer_id") and "结束" in error_beside(both, "end")  # one submission, every field
     missing = client.post("/records/new", data=form(volunteer, start=""))
     assert missing.status_code == 422 and error_beside(text(missing), "start")
     client.set_cookie("tb_lang", "en")

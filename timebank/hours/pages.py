@@ -7,6 +7,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields
+
+from timebank.clock import utcnow
+from timebank.hours import rules
+from timebank.schemas import Schema
 
 from timebank.errors import DomainError
 from timebank.ledger.rules import format_credits
@@ -52,10 +57,31 @@ def local_period(data: dict) -> tuple[datetime, datetime]:
             datetime.combine(day, data.pop("end"), tzinfo=zone))
 
 
+def period_problems(values: dict) -> dict[str, list[str]]:
+    """The period's own problems (end after start, at most 12 hours, not in the future) when the rest of the form
+    was refused, so that one submission reports every bad field: the rule the service applies, on what was typed."""
+    try:
+        loaded = _PeriodOnly().load({name: values[name] for name in ("date", "start", "end") if name in values})
+    except ValidationError:
+        return {}
+    started_at, ended_at = local_period(loaded)
+    return {FORM_FIELD_OF[name]: [str(message)]
+            for name, message in rules.check_period(started_at, ended_at, now=utcnow()).items()}
+
+
+class _PeriodOnly(Schema):
+    date = fields.Date(required=True)
+    start = fields.Time(required=True)
+    end = fields.Time(required=True)
+
+
 def refuse_beside_fields(state: FormState, error: Exception, *, volunteer_field: str) -> None:
     """Show a refusal beside the field it is about: the period's problems beside the clock times, an overlap (which
     names the other record's times) beside the volunteer it is about."""
     state.refuse(error)
+    if isinstance(error, ValidationError):
+        for name, messages in period_problems(state.values).items():
+            state.errors.setdefault(name, messages)
     moved: dict[str, list[str]] = {}
     for name, messages in state.errors.items():
         if isinstance(error, DomainError) and error.code == "overlap" and name == FORM_ERROR:
