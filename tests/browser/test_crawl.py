@@ -104,6 +104,28 @@ def receipt_pages(live_server, demo_city):
     return ("/R/", f"/R/{valid.token}", f"/R/{used.display_code}")
 
 
+@pytest.fixture
+def record_pages(live_server, demo_city):
+    """Service records of the demo volunteer at JK01, until the demo logs its own: 25 pending (the pending list
+    pages), one approved with its receipt (its page shows the QR) and one rated; the volunteer reaches their own
+    record's page from a link the record book will give, so it is visited directly."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.auth.access import Principal
+    from timebank.hours import services
+    from timebank.volunteers.services import list_volunteers
+
+    db, system = get_db(live_server.app), Principal.system("test")
+    volunteer = list_volunteers(db, actor=system, search=LOGINS["volunteer"]).items[0]
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    ids = [services.log_record(db, actor=system, volunteer_id=volunteer.id, center=volunteer.home_center,
+                               service_type=SERVICE_TYPES[0][0], started_at=start - timedelta(hours=3 * n),
+                               ended_at=start - timedelta(hours=3 * n - 2)).id for n in range(27)]
+    services.approve_records(db, actor=system, record_ids=ids[:1], validity_days=730)
+    services.confirm_record(db, actor=system, record_id=ids[1], rating=5, comment="很耐心")
+    return (f"/records/{ids[0]}", f"/records/{ids[1]}")
+
+
 def shape(url: str) -> str:
     """What kind of page an address is: the path with its numbers replaced, and the names of its arguments."""
     parts = urlsplit(url)
@@ -178,7 +200,7 @@ def crawl(page, server, *, phone: bool, start: str = "/", also: tuple[str, ...] 
 
 @pytest.mark.parametrize("role", list(LOGINS))
 def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role,
-                                                                         receipt_pages):
+                                                                         receipt_pages, record_pages):
     username, password = demo_city[role]
     report = {}
     for screen, viewport in VIEWPORTS.items():
@@ -187,7 +209,8 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
             page = context.new_page()
             sign_in_as_a_person(page, live_server, username, password)
             password = OWN_PASSWORD
-            visited, problems = crawl(page, live_server, phone=screen == "phone", also=receipt_pages)
+            also = receipt_pages + (record_pages if role == "volunteer" else ())
+            visited, problems = crawl(page, live_server, phone=screen == "phone", also=also)
         finally:
             context.close()
         report[screen] = problems
@@ -196,6 +219,9 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
         assert set(receipt_pages) <= set(visited), f"{role} on {screen} never saw the receipt pages: {visited}"
         if role == "admin":
             assert any("page=2" in address for address in visited), f"{role} never reached a second page: {visited}"
+        if role in ("admin", "staff"):  # the service records' pages, reached from the menu
+            assert {"/records/new", "/records/new/group"} <= set(visited) and \
+                any(re.fullmatch(r"/records/\d+", address) for address in visited), f"{role}: {visited}"
     assert report == {screen: {} for screen in VIEWPORTS}, pformat(report, width=120)
 
 

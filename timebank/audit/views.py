@@ -37,6 +37,12 @@ ACTIONS = {
     "user.change_password": _l("Password changed"),
     "service_type.create": _l("Service type added"),
     "service_type.update": _l("Service type changed"),
+    "service_record.create": _l("Service record logged"),
+    "service_record.approve": _l("Service record approved"),
+    "service_record.reject": _l("Service record rejected"),
+    "service_record.reverse": _l("Service record reversed"),
+    "service_record.confirm": _l("Resident's rating recorded"),
+    "service_record.review": _l("Supervisor's rating recorded"),
 }
 OBJECT_TYPES = {
     "center": _l("Centers"),
@@ -44,6 +50,7 @@ OBJECT_TYPES = {
     "user": _l("Users"),
     "service_type": _l("Service types"),
     "volunteer_import": _l("Volunteers imported"),
+    "service_record": _l("Service records"),
 }
 # The names of changed fields, as the detail column shows them.
 FIELDS = {
@@ -55,6 +62,8 @@ FIELDS = {
     "credits_per_hour": _l("Credits per hour"), "username": _l("Username"), "center": _l("Center"),
     "home_center": _l("Home center"), "code": _l("Code"), "first_admin": _l("First admin"), "via": _l("How"),
     "created": _l("Registered"),
+    "source": _l("How it was logged"), "started_at": _l("Start time"), "ended_at": _l("End time"),
+    "credits": _l("Credits"), "rate": _l("Credits per hour"), "rating": _l("Rating"), "reason": _l("Reason"),
 }
 
 
