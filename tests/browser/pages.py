@@ -46,6 +46,13 @@ def visits(city, ids) -> list[Visit]:
         Visit("receipt form", None, "/R/"),
         Visit("receipt form refused", None, "/R/", submit=True, status=422),
         Visit("receipt for a volunteer", "volunteer", f"/R/{ids['receipt']}"),
+        Visit("service records pending", "staff", "/records/?status=pending"),
+        Visit("log hours refused", "staff", "/records/new", submit=True, status=422),
+        Visit("log a group activity", "staff", "/records/new/group"),
+        Visit("service record pending", "staff", f"/records/{ids['pending_record']}"),
+        Visit("service record approved", "staff", f"/records/{ids['approved_record']}"),
+        Visit("admin logs hours", "admin", "/records/new"),
+        Visit("volunteer rates a service record", "volunteer", f"/records/{ids['pending_record']}"),
     ]
 
 
@@ -66,7 +73,27 @@ def ids_of(app) -> dict:
     used = receipts.issue(Kind.VOUCHER, amount=1250, days=14)
     receipts.revoke(used, "redeemed", at_other_center=True)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
-            "used_voucher": used.display_code}
+            "used_voucher": used.display_code, **_service_records(db, volunteer)}
+
+
+def _service_records(db, volunteer_id: int) -> dict:
+    """A pending and an approved service record of the volunteer at JK01 (the hours pages)."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.auth.access import Principal
+    from timebank.hours import services
+    from timebank.service_types.services import create_service_type, service_type_by_code
+
+    system = Principal.system("test")
+    if db.transaction(lambda s: service_type_by_code(s, "visit"), readonly=True) is None:
+        create_service_type(db, actor=system, code="visit", name_zh="上门探访", name_en="Home visit",
+                            credits_per_hour=150)
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    made = [services.log_record(db, actor=system, volunteer_id=volunteer_id, center="JK01", service_type="visit",
+                                started_at=start - timedelta(hours=3 * n), ended_at=start - timedelta(hours=3 * n - 2))
+            for n in range(2)]
+    services.approve_records(db, actor=system, record_ids=[made[1].id], validity_days=730)
+    return {"pending_record": made[0].id, "approved_record": made[1].id}
 
 
 def open_page(page, server, visit: Visit):
