@@ -25,6 +25,7 @@ from timebank.hours import import_api as hours_import_api
 from timebank.hours import import_views as hours_import_views
 from timebank.hours.supervision import api as anomalies_api
 from timebank.hours.supervision import views as supervision_views
+from timebank.hours import views as hours_views
 from timebank.ledger import cli as ledger_cli
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
@@ -47,7 +48,7 @@ from timebank.volunteers import views as volunteers_views
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
          audit_views.bp, record_book_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp,
          check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp,
-         supervision_views.reviews_bp, supervision_views.anomalies_bp)
+         supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,

@@ -40,6 +40,7 @@ FIELD_MESSAGES = {
     fields.DateTime: {"invalid": _l("Please enter a date and time, such as 2026-05-01T09:30:00+08:00."),
                       "invalid_awareness": _l("Please give the time with its offset, such as +08:00.")},
     fields.Date: {"invalid": _l("Please enter a date, such as 2026-05-01.")},
+    fields.Time: {"invalid": _l("Please enter a time, such as 09:30.")},
     fields.UUID: {"invalid_uuid": NOT_VALID},
     fields.Email: {"invalid": _l("Please enter an email address.")},
     fields.Url: {"invalid": _l("Please enter a web address.")},

@@ -61,6 +61,13 @@ def visits(city, ids) -> list[Visit]:
         Visit("staff service request", "staff", f"/service-requests/{ids['request']}"),
         Visit("volunteer service requests", "volunteer", "/service-requests/"),
         Visit("volunteer service request", "volunteer", f"/service-requests/{ids['request']}"),
+        Visit("service records pending", "staff", "/records/?status=pending"),
+        Visit("log hours refused", "staff", "/records/new", submit=True, status=422),
+        Visit("log a group activity", "staff", "/records/new/group"),
+        Visit("service record pending", "staff", f"/records/{ids['pending_record']}"),
+        Visit("service record approved", "staff", f"/records/{ids['approved_record']}"),
+        Visit("admin logs hours", "admin", "/records/new"),
+        Visit("volunteer rates a service record", "volunteer", f"/records/{ids['pending_record']}"),
     ]
 
 
@@ -91,7 +98,7 @@ def ids_of(app) -> dict:
                                service_type="visit", staff_user_id=list_users(db, actor=system).items[0].id)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
             "used_voucher": used.display_code, "anomalies": anomalies,
-            "request": _service_request(db, system)}
+            "request": _service_request(db, system), **_service_records(db, volunteer)}
 
 
 def _service_request(db, system) -> int:
@@ -110,6 +117,27 @@ def _service_request(db, system) -> int:
     start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
     return post_request(db, actor=system, center="JK01", service_type="visit", resident="3号楼 张奶奶",
                         starts_at=start, ends_at=start + timedelta(hours=1), place="活动室", note="带上血压计").id
+
+
+
+def _service_records(db, volunteer_id: int) -> dict:
+    """A pending and an approved service record of the volunteer at JK01 (the hours pages)."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.auth.access import Principal
+    from timebank.hours import services
+    from timebank.service_types.services import create_service_type, service_type_by_code
+
+    system = Principal.system("test")
+    if db.transaction(lambda s: service_type_by_code(s, "visit"), readonly=True) is None:
+        create_service_type(db, actor=system, code="visit", name_zh="上门探访", name_en="Home visit",
+                            credits_per_hour=150)
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    made = [services.log_record(db, actor=system, volunteer_id=volunteer_id, center="JK01", service_type="visit",
+                                started_at=start - timedelta(hours=3 * n), ended_at=start - timedelta(hours=3 * n - 2))
+            for n in range(2)]
+    services.approve_records(db, actor=system, record_ids=[made[1].id], validity_days=730)
+    return {"pending_record": made[0].id, "approved_record": made[1].id}
 
 
 def open_page(page, server, visit: Visit):

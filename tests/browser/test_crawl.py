@@ -81,7 +81,9 @@ REACHABLE = """() => {
 
 @pytest.fixture
 def demo_city(live_server):
-    city = seed_demo(get_db(live_server.app), password=DEMO_PASSWORD)
+    # The fixtures below place their own records (anomalies, a long record book, a pending list) for the same
+    # volunteers; the demo's month of records would overlap them.
+    city = seed_demo(get_db(live_server.app), password=DEMO_PASSWORD, records=False)
     _service_requests(get_db(live_server.app))
     return {**{role: (username, DEMO_PASSWORD) for role, username in LOGINS.items() if role != "admin"},
             "admin": ("admin", city.first_admin_password)}
@@ -165,6 +167,28 @@ def demo_record_book(live_server, demo_city):
     return volunteer
 
 
+@pytest.fixture
+def record_pages(live_server, demo_city):
+    """Service records of the demo volunteer at JK01, until the demo logs its own: 25 pending (the pending list
+    pages), one approved with its receipt (its page shows the QR) and one rated; the volunteer reaches their own
+    record's page from a link the record book will give, so it is visited directly."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.auth.access import Principal
+    from timebank.hours import services
+    from timebank.volunteers.services import list_volunteers
+
+    db, system = get_db(live_server.app), Principal.system("test")
+    volunteer = list_volunteers(db, actor=system, search=LOGINS["volunteer"]).items[0]
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=40)  # clear of the other fixtures' records
+    ids = [services.log_record(db, actor=system, volunteer_id=volunteer.id, center=volunteer.home_center,
+                               service_type=SERVICE_TYPES[0][0], started_at=start - timedelta(hours=3 * n),
+                               ended_at=start - timedelta(hours=3 * n - 2)).id for n in range(27)]
+    services.approve_records(db, actor=system, record_ids=ids[:1], validity_days=730)
+    services.confirm_record(db, actor=system, record_id=ids[1], rating=5, comment="很耐心")
+    return (f"/records/{ids[0]}", f"/records/{ids[1]}")
+
+
 def shape(url: str) -> str:
     """What kind of page an address is: the path with its numbers replaced, and the names of its arguments."""
     parts = urlsplit(url)
@@ -239,7 +263,8 @@ def crawl(page, server, *, phone: bool, start: str = "/", also: tuple[str, ...] 
 
 @pytest.mark.parametrize("role", list(LOGINS))
 def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser, live_server, demo_city, role,
-                                                                         receipt_pages, demo_record_book, demo_records):
+                                                                         receipt_pages, demo_record_book, demo_records,
+                                                                         record_pages):
     username, password = demo_city[role]
     also = receipt_pages + (check_in_page(live_server),) if role == "volunteer" else receipt_pages
     report = {}
@@ -249,6 +274,7 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
             page = context.new_page()
             sign_in_as_a_person(page, live_server, username, password)
             password = OWN_PASSWORD
+            also = also + (record_pages if role == "volunteer" else ())
             visited, problems = crawl(page, live_server, phone=screen == "phone", also=also)
         finally:
             context.close()
@@ -264,6 +290,9 @@ def test_every_reachable_page_answers_in_chinese_without_a_server_error(browser,
             assert {"/record-book", "/record-book?page=2"} <= set(visited), f"no record book pages: {visited}"
         if role in ("admin", "staff"):
             assert any(a.endswith("/record-book") for a in visited), f"{role} never saw a record book: {visited}"
+        if role in ("admin", "staff"):  # the service records' pages, reached from the menu
+            assert {"/records/new", "/records/new/group"} <= set(visited) and \
+                any(re.fullmatch(r"/records/\d+", address) for address in visited), f"{role}: {visited}"
     assert report == {screen: {} for screen in VIEWPORTS}, pformat(report, width=120)
 
 

@@ -115,7 +115,8 @@ def get_record(db: Database, *, actor: Principal, record_id: int) -> RecordView:
 
 def list_records(db: Database, *, actor: Principal, center: str | None = None, status: str | None = None,
                  volunteer_id: int | None = None, from_: datetime | None = None, to: datetime | None = None,
-                 missing_check_out: bool | None = None, page: int = 1, per_page: int = 20) -> Page[RecordView]:
+                 missing_check_out: bool | None = None, service_type: str | None = None,
+                 page: int = 1, per_page: int = 20) -> Page[RecordView]:
     """The records the caller may see, newest service first."""
     query = RECORD.order_by(SR.c.started_at.desc(), SR.c.id.desc())
     if actor.role == "volunteer":
@@ -132,9 +133,39 @@ def list_records(db: Database, *, actor: Principal, center: str | None = None, s
         query = query.where(SR.c.volunteer_id == volunteer_id)
     if missing_check_out is not None:
         query = query.where(SR.c.missing_check_out.is_(missing_check_out))
+    if service_type:
+        query = query.where(ST.c.code == service_type.strip())
     if from_ is not None:
         query = query.where(SR.c.started_at >= from_)
     if to is not None:
         query = query.where(SR.c.started_at < to)
     return db.transaction(lambda s: paginate(s, query, page=page, per_page=per_page, to_item=view_of),
                           readonly=True)
+
+
+@dataclass(frozen=True)
+class RecordPeople:
+    """Who did what to a record, by the names people know them by (for its page)."""
+
+    entered_by: str | None
+    decided_by: str | None
+    reversed_by: str | None
+    rating_recorded_by: str | None
+    rating_recorded_at: datetime | None
+
+
+def record_people(db: Database, *, actor: Principal, record_id: int) -> RecordPeople:
+    """The names behind a record the caller may see: who entered, decided, reversed it and recorded the rating."""
+    from timebank.users.services import names_of  # users → volunteers; imported here to keep this module's load light
+
+    def work(s: Session) -> RecordPeople:
+        visible_record(s, actor, record_id)
+        row = s.execute(select(SR.c.entered_by, SR.c.decided_by, SR.c.reversed_by, RC.c.recorded_by,
+                               RC.c.recorded_at).outerjoin(RC, RC.c.record_id == SR.c.id)
+                        .where(SR.c.id == record_id)).one()
+        names = names_of(s, [row.entered_by, row.decided_by, row.reversed_by, row.recorded_by])
+        return RecordPeople(entered_by=names.get(row.entered_by), decided_by=names.get(row.decided_by),
+                            reversed_by=names.get(row.reversed_by), rating_recorded_by=names.get(row.recorded_by),
+                            rating_recorded_at=row.recorded_at)
+
+    return db.transaction(work, readonly=True)

@@ -105,3 +105,29 @@ class RecordListQuerySchema(PagingQuerySchema):
     volunteer_id = id_field()
     from_ = fields.AwareDateTime(data_key="from", format="iso")
     to = fields.AwareDateTime(format="iso")
+
+
+class _LocalPeriodForm(Schema):
+    """The staff's entry form: the day and the clock times as people say them (in ``TIMEBANK_TIMEZONE``); the page
+    turns them into the aware ``started_at``/``ended_at`` the services take."""
+
+    service_type = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    date = fields.Date(required=True)
+    start = fields.Time(required=True)
+    end = fields.Time(required=True)
+    note = text_field(NOTE_MAX, rule=normalize_note, allow_none=True)
+
+
+class RecordFormSchema(_LocalPeriodForm):
+    volunteer_id = id_field(required=True)
+
+
+class ActivityFormSchema(_LocalPeriodForm):
+    volunteer_ids = fields.List(id_field(), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+class DecisionFormSchema(Schema):
+    """The pending list's form: the records ticked, and for a rejection its reason."""
+
+    record_ids = fields.List(id_field(), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+    reason = text_field(REASON_MAX, rule=normalize_reason, allow_none=True)

@@ -272,6 +272,15 @@ def set_record_end(db: Database, *, actor: Principal, record_id: int, ended_at: 
     return db.transaction(work)
 
 
+def reject_records(db: Database, *, actor: Principal, record_ids: list[int], reason: str,
+                   now: datetime | None = None) -> list[RecordView]:
+    """Reject several pending records (ticked on the pending list) for one reason: all or none."""
+    if not record_ids:
+        raise field_error("record_ids", _l("Choose at least one service record."))
+    return db.transaction(lambda s: [reject_record(db, actor=actor, record_id=record_id, reason=reason, now=now)
+                                     for record_id in sorted(set(record_ids))])
+
+
 def reverse_record(db: Database, *, actor: Principal, record_id: int, reason: str,
                    now: datetime | None = None) -> RecordView:
     """Take an approved record's credits back (its lot's unspent part first, then the oldest lots) and mark its

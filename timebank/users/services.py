@@ -159,6 +159,16 @@ def get_user(db: Database, *, actor: Principal, user_id: int) -> UserView:
     return db.transaction(work, readonly=True)
 
 
+def names_of(s: Session, user_ids) -> dict[int, str]:
+    """``{id: the name people know them by}`` (their display name, else their username), in the caller's unit of
+    work: what a record's page shows for who entered and who decided it."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = s.execute(select(U.c.id, U.c.display_name, U.c.username).where(U.c.id.in_(ids)))
+    return {row.id: row.display_name or row.username for row in rows}
+
+
 def update_user(db: Database, *, actor: Principal, user_id: int, **changes) -> UserView:
     """Change any of ``EDITABLE``. The result must still be a consistent user of its role (staff have a center …)."""
     MANAGE_USERS.require(actor)

@@ -42,6 +42,7 @@ NAVIGATION = (
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
     NavLink("service_requests.index", _l("Service requests"), frozenset({"admin", "staff", "volunteer"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
+    NavLink("hours.index", _l("Service records"), frozenset({"admin", "staff"})),
     NavLink("hours_import.index", _l("Import records"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
