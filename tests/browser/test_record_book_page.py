@@ -36,8 +36,8 @@ def open_as(browser, live_server, login, *, width: int, language: str):
     return context, page
 
 
-@pytest.mark.parametrize("language", ["zh", "en"])
-@pytest.mark.parametrize("width", [360, 1280])
+# Chinese on a phone and English on a desk: the crawler covers Chinese at both widths.
+@pytest.mark.parametrize("language, width", [("zh", 360), ("en", 1280)])
 def test_the_record_book_reads_on_a_phone_and_a_desk(browser, live_server, filled, language, width):
     context, page = open_as(browser, live_server, filled.volunteer, width=width, language=language)
     try:
