@@ -323,11 +323,7 @@ def confirm_record(db: Database, *, actor: Principal, record_id: int, rating: in
     """The resident's confirmation and 1–5 rating (评判), recorded by staff or on the volunteer's own phone; once."""
     CONFIRM_SERVICE.require(actor)
     now = now or utcnow()
-    problems = FieldErrors()
-    rating = problems.check("rating", rules.check_rating, rating)
-    if comment:
-        comment = problems.check("comment", rules.normalize_comment, comment)
-    problems.raise_if_any()
+    rating, comment = _checked_rating(rating, comment)
 
     def work(s: Session) -> RecordView:
         row = visible_record(s, actor, record_id)
@@ -349,11 +345,7 @@ def review_record(db: Database, *, actor: Principal, record_id: int, rating: int
     """A supervisor's rating of a record of a center they supervise; once per supervisor and record."""
     REVIEW_RECORDS.require(actor)
     now = now or utcnow()
-    problems = FieldErrors()
-    rating = problems.check("rating", rules.check_rating, rating)
-    if comment:
-        comment = problems.check("comment", rules.normalize_comment, comment)
-    problems.raise_if_any()
+    rating, comment = _checked_rating(rating, comment)
 
     def work(s: Session) -> RecordView:
         row = visible_record(s, actor, record_id)
@@ -367,6 +359,16 @@ def review_record(db: Database, *, actor: Principal, record_id: int, rating: int
         return row
 
     return db.transaction(work)
+
+
+def _checked_rating(rating, comment: str | None) -> tuple[int, str | None]:
+    """A 1–5 rating and its optional comment (the resident's and a supervisor's alike), every problem at once."""
+    problems = FieldErrors()
+    rating = problems.check("rating", rules.check_rating, rating)
+    if comment:
+        comment = problems.check("comment", rules.normalize_comment, comment)
+    problems.raise_if_any()
+    return rating, comment
 
 
 def _refuse_overlaps(s: Session, records: list[NewRecord], volunteers: dict, except_id: int | None = None) -> None:
