@@ -68,6 +68,19 @@ def visits(city, ids) -> list[Visit]:
         Visit("service record approved", "staff", f"/records/{ids['approved_record']}"),
         Visit("admin logs hours", "admin", "/records/new"),
         Visit("volunteer rates a service record", "volunteer", f"/records/{ids['pending_record']}"),
+        Visit("service records all", "staff", "/records/"),
+        Visit("log hours", "staff", "/records/new"),
+        Visit("check-ins", "staff", "/check-ins/"),
+        Visit("check-in poster", "staff", "/check-ins/poster/JK01"),
+        Visit("check-in record end", "staff", f"/check-ins/records/{ids['anomalies']['unclosed']}/end"),
+        Visit("check-in code refused", "volunteer", "/C/1-1-AAAAAAAAAAAAAAAA", status=422),
+        Visit("check-in code refused before sign-in", None, "/C/1-1-AAAAAAAAAAAAAAAA", status=422),
+        Visit("volunteer record book", "volunteer", "/record-book"),
+        Visit("staff record book", "staff", f"/volunteers/{ids['volunteer']}/record-book"),
+        Visit("staff check-ins for admin", "admin", "/check-ins/"),
+        Visit("audit log", "admin", "/audit/"),
+        Visit("service types", "admin", "/service-types/"),
+        Visit("service type new refused", "admin", "/service-types/new", submit=True, status=422),
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, sign_in, sqlite_only
+from tests.browser.test_accessibility import describe, run_axe
 from timebank.auth.access import Principal
 from timebank.db import get_db
 from timebank.service_types.services import create_service_type
@@ -64,7 +65,8 @@ def poster_text(browser, live_server, city, name: str) -> str:
 @pytest.mark.parametrize("width, language, checked_in, checked_out", [(360, "zh", "签到成功", "签退成功"),
                                                                       (1280, "en", "Checked in", "Checked out")])
 def test_a_volunteer_opening_the_posters_qr_is_checked_in_then_out(browser, live_server, city, visit_type, clock,
-                                                                   width, language, checked_in, checked_out):
+                                                                   axe_source, width, language, checked_in,
+                                                                   checked_out):
     text = poster_text(browser, live_server, city, "arrive")
     assert "/C/" in text and text == text.upper()
     phone = browser.new_context(viewport={"width": width, "height": 800})
@@ -81,12 +83,16 @@ def test_a_volunteer_opening_the_posters_qr_is_checked_in_then_out(browser, live
         assert "大市口" in page.locator(".check-in-facts").inner_text()
         assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 1
         page.screenshot(path=str(ARTIFACTS / f"check-in-in-{language}-{width}.png"), full_page=True)
+        found = run_axe(page, axe_source, enhanced_contrast=True)
+        assert not found, describe(found)
 
         clock.now += timedelta(hours=1, minutes=30)
         page.goto(poster_text(browser, live_server, city, "leave"))
         assert page.locator(".check-in-result.is-done h1").inner_text() == checked_out
         assert "1" in page.locator(".check-in-facts").inner_text()
         page.screenshot(path=str(ARTIFACTS / f"check-in-out-{language}-{width}.png"), full_page=True)
+        found = run_axe(page, axe_source, enhanced_contrast=True)
+        assert not found, describe(found)
 
         page.goto(text)  # the first code, now long expired: refused in plain words
         assert page.locator(".check-in-result.is-refused").is_visible()
