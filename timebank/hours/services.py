@@ -184,27 +184,35 @@ def approve_records(db: Database, *, actor: Principal, record_ids: list[int], va
         raise field_error("record_ids", _l("Choose at least one service record."))
 
     def work(s: Session) -> list[RecordView]:
-        for record_id in sorted(set(record_ids)):
-            _approve_one(s, db, actor, record_id, now, timedelta(days=validity_days))
+        ids = sorted(set(record_ids))
+        # What every record needs, read once for the batch: the records (locked, in id order), their rates, their
+        # volunteers (locked after the records, as a single approval does) and their centers' issuance accounts.
+        rows = _locked_records(s, actor, ids)
+        rates = service_type_rows(s, {row.service_type_id for row in rows.values()})
+        volunteers = lock_volunteers(s, [row.volunteer_id for row in rows.values() if row.status == "pending"])
+        issuers = dict(s.execute(select(C.c.id, C.c.issuance_account_id)
+                                 .where(C.c.id.in_({row.center_id for row in rows.values()}))).all())
+        for record_id in ids:
+            row = rows[record_id]
+            _approve_one(s, db, actor, row, rate=rates[row.service_type_id].credits_per_hour,
+                         volunteer=volunteers.get(row.volunteer_id), issuer=issuers[row.center_id], now=now,
+                         validity=timedelta(days=validity_days))
         return records_by_id(s, record_ids)
 
     return db.transaction(work)
 
 
-def _approve_one(s: Session, db: Database, actor: Principal, record_id: int, now: datetime,
-                 validity: timedelta) -> None:
-    row = _locked_record(s, actor, record_id)
+def _approve_one(s: Session, db: Database, actor: Principal, row, *, rate: int, volunteer, issuer: int,
+                 now: datetime, validity: timedelta) -> None:
+    record_id = row.id
     if row.status == "approved":
         return
     if row.status != "pending":
         raise NotPending(record_id=record_id, status=row.status)
     if row.missing_check_out:
         raise CheckOutMissing(record_id=record_id)
-    rate = service_type_rows(s, [row.service_type_id])[row.service_type_id].credits_per_hour
     amount = rules.credits_for(row.minutes, rate)
     expires_at = now + validity
-    volunteer = lock_volunteers(s, [row.volunteer_id])[row.volunteer_id]
-    issuer = s.execute(select(C.c.issuance_account_id).where(C.c.id == row.center_id)).scalar_one()
     transfer_id = None
     if amount > 0:
         minted = postings.mint(s, account_id=volunteer.account_id, issuer_account_id=issuer, amount=amount,
@@ -389,11 +397,20 @@ def _local(moment: datetime):
 
 
 def _locked_record(s: Session, actor: Principal, record_id: int):
-    row = s.execute(select(SR).where(SR.c.id == record_id).with_for_update()).first()
-    if row is None or not may_see(actor, center_id=row.center_id, volunteer_id=row.volunteer_id) \
-            or actor.role == "volunteer":
-        raise RecordNotFound(record_id=record_id)
-    return row
+    return _locked_records(s, actor, [record_id])[record_id]
+
+
+def _locked_records(s: Session, actor: Principal, record_ids: list[int]) -> dict:
+    """``{id: row}`` of the records, locked in id order; the first the actor may not see (or that is not there) is
+    refused as not found."""
+    rows = {row.id: row for row in s.execute(select(SR).where(SR.c.id.in_(record_ids))
+                                             .order_by(SR.c.id).with_for_update()).all()}
+    for record_id in sorted(record_ids):
+        row = rows.get(record_id)
+        if row is None or not may_see(actor, center_id=row.center_id, volunteer_id=row.volunteer_id) \
+                or actor.role == "volunteer":
+            raise RecordNotFound(record_id=record_id)
+    return rows
 
 
 def _center_for_actor(s: Session, actor: Principal, code: str):
