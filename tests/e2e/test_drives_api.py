@@ -234,3 +234,20 @@ def test_the_ledger_check_is_clean_after_a_drive_day_and_names_a_broken_stock(cl
     desk.db.transaction(lambda s: s.execute(text("UPDATE drive_stock SET sold = sold + 1")))
     broken = runner.invoke(args=["ledger", "check"])
     assert broken.exit_code == 1 and "drive-stock-matches-reservations" in broken.output
+
+
+def test_refusals_read_in_the_callers_language(client, desk):
+    top_up(desk.db, desk.volunteer_id, desk.city.jk, 100_00)
+    held = reserve(client, desk, [("RICE-5KG", 1)]).get_json()
+    chinese = client.post("/api/v1/vouchers/redeem", headers={**keyed(desk.other), "Accept-Language": "zh-CN"},
+                          json={"text": held["voucher"]["code"]}).get_json()["error"]
+    assert chinese["code"] == "wrong_center"
+    assert chinese["message"] == "这张兑换券须到京口区大市口中心（JK01）领取，不能在这里领。"
+    short = client.post(f"/api/v1/drives/{desk.drive}/reservations",
+                        headers={**keyed(desk.volunteer), "Accept-Language": "zh-CN"},
+                        json={"center": "RZ01", "lines": [{"sku": "OIL-5L", "quantity": 3}]}).get_json()["error"]
+    assert (short["code"], short["message"]) == ("out_of_stock", "润州区中心的食用油 5升库存不足：只剩 2，需要 3。")
+    english = client.post(f"/api/v1/drives/{desk.drive}/reservations",
+                          headers={**keyed(desk.volunteer), "Accept-Language": "en"},
+                          json={"center": "RZ01", "lines": [{"sku": "OIL-5L", "quantity": 3}]}).get_json()["error"]
+    assert english["message"] == "Not enough Cooking oil, 5 l at 润州区中心: 2 left, 3 asked for."

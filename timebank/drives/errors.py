@@ -66,7 +66,7 @@ class VoucherNotValid(DomainError):
 class NotHeld(DomainError):
     code = "reservation_not_held"
     status = 409
-    message = _l("Reservation %(reservation_id)s can no longer be cancelled: it is %(status)s.")
+    message = _l("Reservation %(reservation_id)s can no longer be cancelled (it is %(status)s).")
 
 
 class DriveStarted(DomainError):

@@ -12,7 +12,7 @@ from timebank.drives.reservation_queries import PickList
 
 _BOM = "\ufeff"
 TOTAL_HEADERS = (_l("SKU"), _l("Item"), _l("Unit"), _l("Stock"), _l("To prepare"), _l("Picked up"))
-LINE_HEADERS = (_l("Reservation"), _l("Status"), _l("Volunteer number"), _l("Volunteer"), _l("SKU"), _l("Item"),
+LINE_HEADERS = (_l("Reservation number"), _l("Status"), _l("Volunteer number"), _l("Volunteer"), _l("SKU"), _l("Item"),
                 _l("Quantity"), _l("Unit"))
 # A cell Excel would run as a formula (=, +, -, @ first) is written with a leading apostrophe: the text as it is.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
