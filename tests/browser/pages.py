@@ -81,6 +81,10 @@ def visits(city, ids) -> list[Visit]:
         Visit("audit log", "admin", "/audit/"),
         Visit("service types", "admin", "/service-types/"),
         Visit("service type new refused", "admin", "/service-types/new", submit=True, status=422),
+        Visit("pickup desk", "staff", "/desk/"),
+        Visit("pickup desk walk-up search", "staff", "/desk/?search=王"),
+        Visit("pickup desk admin chooses", "admin", "/desk/"),
+        Visit("pickup desk for admin", "admin", "/desk/?center=JK01&search=1380529"),
     ]
 
 
@@ -111,7 +115,7 @@ def ids_of(app) -> dict:
                                service_type="visit", staff_user_id=list_users(db, actor=system).items[0].id)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
             "used_voucher": used.display_code, "anomalies": anomalies,
-            "request": _service_request(db, system), **_service_records(db, volunteer)}
+            "request": _service_request(db, system), **_service_records(db, volunteer), "desk_drive": _desk_drive(db)}
 
 
 def _service_request(db, system) -> int:
@@ -151,6 +155,24 @@ def _service_records(db, volunteer_id: int) -> dict:
             for n in range(2)]
     services.approve_records(db, actor=system, record_ids=[made[1].id], validity_days=730)
     return {"pending_record": made[0].id, "approved_record": made[1].id}
+
+
+def _desk_drive(db) -> int:
+    """A drive handing goods over at JK01 now (the pickup desk's scanner and walk-up form)."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.auth.access import Principal
+    from timebank.catalog.services import create_item
+    from timebank.drives.planning import create_drive
+
+    system, now = Principal.system("test"), datetime.now(timezone.utc).replace(microsecond=0)
+    create_item(db, actor=system, sku="DESK-RICE", name_zh="大米 5公斤", name_en="Rice, 5 kg", unit="袋", price=12_50)
+    create_item(db, actor=system, sku="DESK-OIL", name_zh="食用油 5升", name_en="Cooking oil, 5 l", unit="桶",
+                price=30_00)
+    return create_drive(db, actor=system, name="领取台测试兑换活动", centers=["JK01"], opens_at=now - timedelta(hours=1),
+                        closes_at=now + timedelta(days=7), pickup_until=now + timedelta(days=14), now=now, items=[
+                            {"sku": "DESK-RICE", "center": "JK01", "stock": 40, "limit_per_volunteer": 2},
+                            {"sku": "DESK-OIL", "center": "JK01", "stock": 20, "limit_per_volunteer": None}]).id
 
 
 def open_page(page, server, visit: Visit):

@@ -113,6 +113,7 @@
     if (card) {
       card.classList.add("is-new");
       rememberCard(card);
+      if (card.scrollIntoView) { card.scrollIntoView({block: "nearest"}); }
     }
   }
 
