@@ -219,7 +219,7 @@ def test_a_walk_up_is_found_by_phone_reserved_and_handed_over_at_once(desk):
     done = tablet.form("/desk/walk-up", fields, key="walk-1")
     assert done.status_code == 200
     said = answer_of(text(done))
-    assert "请交给 李*国 以下物品" in said and "大米 5公斤 × 2 袋" in said and "现场兑换" in said
+    assert "请交给 李*国 以下物品" in said and "大米 5公斤 × 2 袋" in said and "现场兑换并领取" in said
     assert balance(desk.db, walker.id).available == 40_00 - 25_00
     assert stock_of(desk.db, desk.city.drive.id, "JK01", "RICE-5KG") == (10, 0, 2)
     replay = tablet.form("/desk/walk-up", fields, key="walk-1")

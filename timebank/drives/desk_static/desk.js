@@ -389,5 +389,6 @@
   drawHistory();
   rememberCard(answerArea.querySelector("[data-history]"));  // an answer this page was drawn with (a walk-up …)
   root.dataset.ready = "true";
-  if (!document.querySelector(".errors-summary")) { focusField(); }
+  // The scanner's field has the focus, unless the person is busy with the walk-up form (its search, its errors).
+  if (window.location.hash !== "#walk-up" && !document.querySelector(".errors-summary")) { focusField(); }
 })();
