@@ -11,6 +11,7 @@ from flask_babel import Babel
 from tests.drive_helpers import SYSTEM, balance, make_city, stock_of, volunteer_with
 from timebank.drives import errors, reservations
 from timebank.drives.planning import create_drive, update_drive
+from timebank.drives.queries import get_drive
 from timebank.drives.reservation_queries import get_reservation
 from timebank.drives.stale import void_stale_reservations
 from timebank.errors import ValidationFailed
@@ -85,6 +86,15 @@ def test_stock_is_added_to_after_opening_but_never_taken_below_what_is_held_and_
     update_drive(db, actor=SYSTEM, drive_id=city.drive.id, items=[{**entry, "stock": 3}], now=city.opened)
     update_drive(db, actor=SYSTEM, drive_id=city.drive.id, items=[{**entry, "stock": 50}], now=city.opened)
     assert stock_of(db, city.drive.id, "JK01", "OIL-5L") == (50, 3, 0)
+    # More rice at one center, its limit left unnamed: the limit stays; named, it changes for every center.
+    update_drive(db, actor=SYSTEM, drive_id=city.drive.id, items=[{"sku": "RICE-5KG", "center": "JK01", "stock": 20}],
+                 now=city.opened)
+    assert {e.limit_per_volunteer for e in get_drive(db, actor=SYSTEM, drive_id=city.drive.id).items
+            if e.sku == "RICE-5KG"} == {3}
+    update_drive(db, actor=SYSTEM, drive_id=city.drive.id, now=city.opened,
+                 items=[{"sku": "RICE-5KG", "center": "RZ01", "stock": 2, "limit_per_volunteer": None}])
+    assert {e.limit_per_volunteer for e in get_drive(db, actor=SYSTEM, drive_id=city.drive.id).items
+            if e.sku == "RICE-5KG"} == {None}
     assert check_ledger(db) == []
 
 
