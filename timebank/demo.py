@@ -1,9 +1,10 @@
 """``timebank demo``: a believable demo city — Zhenjiang's centers, their staff, a supervisor, service types and a
 hundred volunteers with Chinese names — built through the same services as everything else.
 
-Idempotent: what exists already (same code, phone or username) is left as it is, so running it twice changes
-nothing the second time. Later features add their own steps (a month of service records, an open drive) to
-``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
+Idempotent: what exists already (same code, phone or username; the same record, request or check-in) is left as it
+is, so running it twice changes nothing the second time. The month of service ends on the day the demo city was
+founded, so a run on a later day finds that month instead of adding another. Later features add their own steps (an
+open drive) to ``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from flask.cli import with_appcontext
 
 from timebank.auth.access import Principal
 from timebank.auth.services import load_principal
-from timebank.centers.services import create_center
+from timebank.centers.services import create_center, list_centers
 from timebank.check_ins import services as check_ins
 from timebank.cli import exit_with_error
 from timebank.db import Database, get_db
@@ -143,9 +144,8 @@ def _service_records(db: Database, city: DemoCity) -> None:
     """A month of service: three records a volunteer at their home center, in daytime hours. Older ones approved
     (credits and a receipt), the last days' pending, one reversed, many rated by the resident. Running it again
     finds each slot taken (``overlap``) and adds nothing."""
-    zone = ZoneInfo(city.timezone)
-    now = city.now or datetime.now(zone)
-    today = now.astimezone(zone).date()
+    zone, now = _clock(city)
+    today = _last_day(db, city)
     volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
     logged = _logged_slots(db)  # a reversed record frees its time; the demo must not log it again
     approved: list[int] = []
@@ -343,7 +343,7 @@ def _service_requests(db: Database, city: DemoCity) -> None:
     claim; one was cancelled. Running it again finds each request (same center, start and resident) and adds
     nothing."""
     zone, now = _clock(city)
-    plans, _ = demo_plans(now.astimezone(zone).date(), zone)
+    plans, _ = demo_plans(_last_day(db, city), zone)
     volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
     staff, signed_in = _staff_principals(db), _volunteer_principals(db)
     existing = {(r.center, r.starts_at, r.resident): r for r in _all_requests(db)}
@@ -397,7 +397,7 @@ def _check_ins(db: Database, city: DemoCity) -> None:
     closed and, 12 hours on, became a record flagged "no check-out" that waits for staff to set its end. Running it
     again finds each record (same volunteer and start) and adds nothing."""
     zone, now = _clock(city)
-    _, plans = demo_plans(now.astimezone(zone).date(), zone)
+    _, plans = demo_plans(_last_day(db, city), zone)
     volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
     staff, signed_in = _staff_principals(db), _volunteer_principals(db)
     records = _all_records(db)
@@ -449,6 +449,17 @@ def _approve(db: Database, city: DemoCity, record_ids: list[int]) -> None:
 def _clock(city: DemoCity) -> tuple[ZoneInfo, datetime]:
     zone = ZoneInfo(city.timezone)
     return zone, city.now or datetime.now(zone)
+
+
+def _last_day(db: Database, city: DemoCity) -> date:
+    """The day the demo month ends: the day the demo city was founded (its first center was created), not today, so
+    a run on a later day finds the same month instead of adding another one beside it."""
+    zone, now = _clock(city)
+    today = now.astimezone(zone).date()
+    code = CENTERS[0][0]
+    founded = [c.created_at.astimezone(zone).date() for c in list_centers(db, actor=ACTOR, search=code).items
+               if c.code == code]
+    return min(founded + [today])
 
 
 def _staff_principals(db: Database) -> dict[str, Principal]:
@@ -563,8 +574,8 @@ SERVICE_STEPS = (_service_records, _service_requests, _check_ins)
                             "a hundred volunteers and a month of their service records (approved with receipts, "
                             "pending, one reversed), some logged by staff, some from service requests the volunteers "
                             "claimed and some from check-ins at the centers' posters (one never checked out), and "
-                            "requests in the coming days open to claim (one cancelled). Running it again the same "
-                            "day adds only what is missing.")
+                            "requests in the coming days open to claim (one cancelled). Running it again adds only "
+                            "what is missing.")
 @click.option("--password-stdin", is_flag=True, help="read the demo users' password from standard input "
                                                      "(default: a generated one, printed)")
 @with_appcontext

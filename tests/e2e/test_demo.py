@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from timebank.auth.services import authenticate
 from timebank.centers.services import list_centers
 from timebank.check_ins.models import CheckIn
 from timebank.db import get_db
+from timebank.demo import seed_demo
 from timebank.hours.queries import list_records
 from timebank.receipts.services import check_receipt
 from timebank.ledger.check import check_ledger
@@ -101,6 +102,10 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     assert "service requests: 0 created, 42 already there" in second.output
     assert "check-ins: 0 created, 13 already there" in second.output
     assert "one-time password" not in second.output
+
+    # A run on a later day finds the demo month where it was, rather than adding a new month beside it.
+    seed_demo(db, password=password, now=datetime.now(timezone.utc) + timedelta(days=1))
+    assert census(db) == seeded and records_by_status(db) == statuses
     assert check_ledger(db) == []
 
 
