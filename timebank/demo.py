@@ -165,15 +165,17 @@ def _service_records(db: Database, city: DemoCity) -> None:
                 city.count("service records", False)
                 continue
             try:
+                # Staff write it up the same afternoon, as centers do (not today: that would be a late entry).
+                entered = start + timedelta(minutes=minutes + chance.randint(15, 240))
                 record = hours.log_record(db, actor=ACTOR, volunteer_id=profile.id, center=volunteer["home_center"],
                                           service_type=service_type, started_at=start,
-                                          ended_at=start + timedelta(minutes=minutes), now=now)
+                                          ended_at=start + timedelta(minutes=minutes), now=min(entered, now))
             except hours.Overlap:
                 city.count("service records", False)
                 continue
             city.count("service records", True)
             if rating is not None:
-                hours.confirm_record(db, actor=ACTOR, record_id=record.id, rating=rating, now=now)
+                hours.confirm_record(db, actor=ACTOR, record_id=record.id, rating=rating, now=min(entered, now))
             if (today - day).days > PENDING_DAYS:
                 approved.append(record.id)
     for start in range(0, len(approved), 50):
