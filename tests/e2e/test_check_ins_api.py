@@ -225,3 +225,33 @@ def test_the_result_page_refuses_to_change_a_closed_check_in_in_plain_words(app,
     closed = client.post(f"/check-ins/{opened.check_in_id}/service-type", data={"service_type": "escort"})
     assert closed.status_code == 409 and "这次签到已经结束" in closed.get_data(as_text=True)
     assert client.get("/check-ins/999999").status_code == 404
+
+
+def test_the_end_of_a_night_without_a_check_out_is_set_on_the_next_day(app, client, people):
+    """The record-end form takes a date and a time (``datetime-local``), so a night's service is simply its date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from timebank.hours.queries import get_record
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    night = datetime.combine((datetime.now(shanghai) - timedelta(days=3)).date(), datetime.min.time(),
+                             tzinfo=shanghai).replace(hour=22)
+    db = get_db(app)
+    volunteer = Principal(user_id=None, username="v", role="volunteer", volunteer_id=people["volunteer"].volunteer_id)
+    text = services.poster_code(db, actor=Principal.system("t"), center="JK01", prefix="HTTP://LOCALHOST",
+                                now=night).text
+    services.scan(db, actor=volunteer, text=text, now=night)
+    assert services.close_stale_check_ins(db, now=utcnow()) == 1
+    sign_in(client, people["staff"])
+    listing = client.get("/check-ins/").get_data(as_text=True)
+    record_id = int(listing.split("/check-ins/records/", 1)[1].split("/", 1)[0])
+    next_day = (night + timedelta(days=1)).date().isoformat()
+    too_long = client.post(f"/check-ins/records/{record_id}/end", data={"ended_at": f"{next_day}T11:00"})
+    assert too_long.status_code == 422 and "12" in too_long.get_data(as_text=True)
+    saved = client.post(f"/check-ins/records/{record_id}/end", data={"ended_at": f"{next_day}T02:00"})
+    assert saved.status_code == 302
+    record = get_record(db, actor=Principal.system("t"), record_id=record_id)
+    assert (record.minutes, record.missing_check_out, record.ended_at.astimezone(shanghai).strftime("%d %H:%M")) == (
+        240, False, (night + timedelta(hours=4)).strftime("%d %H:%M"))
+    assert "22:00–次日 02:00" in client.get(f"/records/{record_id}").get_data(as_text=True)
