@@ -10,14 +10,20 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
+from timebank.audit.services import list_entries
 from timebank.auth.access import Forbidden, Principal
 from timebank.centers.services import create_center
 from timebank.check_ins import codes, services
-from timebank.check_ins.errors import CheckedInElsewhere, CheckInClosed, CheckInNotFound, CodeNotValid, CodeTooOld
+from timebank.check_ins.errors import (
+    CheckedInElsewhere,
+    CheckInClosed,
+    CheckInNotFound,
+    CodeNotValid,
+    CodeTooOld,
+)
 from timebank.errors import ValidationFailed
 from timebank.hours import queries
 from timebank.hours import services as hours
-from timebank.audit.services import list_entries
 from timebank.service_types.services import create_service_type, update_service_type
 from timebank.volunteers.services import create_volunteer
 
@@ -202,9 +208,12 @@ def test_a_choice_racing_the_check_out_is_either_on_the_record_or_refused(db, ci
         wanted = "visit" if guessed == "singing" else "singing"
         later = start + timedelta(hours=1)
         text = poster(db, city, later).text
-        results, errors = run_at_once(2, lambda: (
-            services.scan(db, actor=city.as_wang, text=text, now=later) if threading.current_thread().name == "out"
-            else choose(db, city, checked_in.check_in_id, wanted)), names=("out", "choice"))
+        def one(text=text, later=later, check_in_id=checked_in.check_in_id, wanted=wanted):
+            if threading.current_thread().name == "out":
+                return services.scan(db, actor=city.as_wang, text=text, now=later)
+            return choose(db, city, check_in_id, wanted)
+
+        _, errors = run_at_once(2, one, names=("out", "choice"))
         assert all(isinstance(error, CheckInClosed) for error in errors), errors
         record = services.check_in_of(db, actor=city.as_wang, check_in_id=checked_in.check_in_id).record
         assert record.service_type == (guessed if errors else wanted)

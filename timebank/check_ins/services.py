@@ -43,7 +43,11 @@ from timebank.db import Database
 from timebank.errors import field_error
 from timebank.hours.queries import RecordView, list_records, records_by_id
 from timebank.hours.services import NewRecord, Overlap, insert_records
-from timebank.service_types.services import list_service_types, service_type_by_code, service_type_rows
+from timebank.service_types.services import (
+    list_service_types,
+    service_type_by_code,
+    service_type_rows,
+)
 from timebank.volunteers.services import lock_volunteers
 
 CI = CheckIn.__table__
