@@ -90,6 +90,7 @@ _HOLD_LOTS = (select(_TAKEN_BY.c.lot_id, _TAKEN_BY.c.amount, L.c.expires_at, L.c
               .select_from(_with_minting_center(_TAKEN_BY.join(L, L.c.id == _TAKEN_BY.c.lot_id)))
               .order_by(_TAKEN_BY.c.lot_id))
 
+
 class LedgerInvariantBroken(AssertionError):
     """The database disagrees with what the ledger just locked: a bug or corruption. Assertions stay on."""
 
