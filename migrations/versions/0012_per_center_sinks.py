@@ -8,7 +8,7 @@ where it was missing, so the expiry of what a center minted finds its sink. The 
 ``sink:expiry`` stay as they are: what was already credited to them is valid history.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 09:00:00
 """
 from datetime import datetime, timezone
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
