@@ -15,10 +15,13 @@ from timebank.api import meta as meta_api
 from timebank.audit import api as audit_api
 from timebank.audit import views as audit_views
 from timebank.auth import api as auth_api
+from timebank.catalog import api as catalog_api
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.check_ins import api as check_ins_api
 from timebank.check_ins import views as check_ins_views
+from timebank.drives import api as drives_api
+from timebank.drives import reservations_api
 from timebank.home import views as home_views
 from timebank.hours import api as hours_api
 from timebank.hours import import_api as hours_import_api
@@ -52,7 +55,8 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,
-                  service_requests_api.blp, check_ins_api.blp, audit_api.blp, receipts_api.blp)
+                  service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
+                  reservations_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             demo.demo_command)

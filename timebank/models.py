@@ -1,8 +1,10 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 from timebank.audit.models import AuditEntry  # noqa: F401
 from timebank.auth.models import ApiToken, SignInFailure, SupervisorCenter, User, UserSession  # noqa: F401
+from timebank.catalog.models import CatalogItem  # noqa: F401
 from timebank.centers.models import Center  # noqa: F401
 from timebank.check_ins.models import CheckIn  # noqa: F401
+from timebank.drives.models import Drive, DriveCenter, DriveItem, DriveStock, Reservation, ReservationLine  # noqa: F401
 from timebank.hours.models import RecordConfirmation, RecordReview, ServiceRecord  # noqa: F401
 from timebank.idempotency.models import IdempotencyKey  # noqa: F401
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer  # noqa: F401
