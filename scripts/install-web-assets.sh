@@ -23,8 +23,11 @@ fi
 
 if [[ ! -f node_modules/jsqr/dist/jsQR.js || package-lock.json -nt node_modules/.package-lock.json ]]; then
     echo "install-web-assets: npm ci (jsqr)"
-    # --omit=dev: the test tools (axe-core) are scripts/install-test-tools.sh's to install.
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+    # The test tools (axe-core) are scripts/install-test-tools.sh's to install; kept when they are there already
+    # (npm ci empties node_modules first).
+    omit=(--omit=dev)
+    [[ -d node_modules/axe-core ]] && omit=()
+    npm ci "${omit[@]}" --ignore-scripts --no-audit --no-fund
 fi
 
 mkdir -p "$vendor"
