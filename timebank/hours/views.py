@@ -247,7 +247,7 @@ def reverse(record_id: int):
 def confirm(record_id: int):
     db, actor, state = get_db(), current_principal(), FormState()
     done = load_and_call(RatingSchema(), lambda data: services.confirm_record(db, actor=actor, record_id=record_id,
-                                                                           **data), state=state)
+                                                                           **data), state=state, optional=("comment",))
     if done is None:
         return _record_page(record_id, rating=state)
     flash(_("Thank you! The resident's rating was recorded."), "success")
