@@ -53,6 +53,13 @@ LENGTH_MESSAGES = {
     "message_all": _l("Please enter between {min} and {max} characters."),
     "message_equal": _l("Please enter exactly {equal} characters."),
 }
+# The same validator on a list (ticked boxes, ids) counts items, not characters.
+LIST_LENGTH_MESSAGES = {
+    "message_min": _l("Please choose at least {min}."),
+    "message_max": _l("Please choose at most {max}."),
+    "message_all": _l("Please choose from {min} to {max}."),
+    "message_equal": _l("Please choose exactly {equal}."),
+}
 RANGE_MESSAGES = {
     "message_min": _l("Please enter a value of at least {min}."),
     "message_max": _l("Please enter a value of at most {max}."),
@@ -65,8 +72,8 @@ REGEXP_MESSAGE = _l("This value is not in the expected format.")
 def overridden_messages() -> list:
     """Every sentence that replaces one of marshmallow's (for the test that each has its Chinese)."""
     found = [m for messages in FIELD_MESSAGES.values() for m in messages.values()]
-    found += [*SCHEMA_MESSAGES.values(), *LENGTH_MESSAGES.values(), *RANGE_MESSAGES.values(), ONE_OF_MESSAGE,
-              REGEXP_MESSAGE]
+    found += [*SCHEMA_MESSAGES.values(), *LENGTH_MESSAGES.values(), *LIST_LENGTH_MESSAGES.values(),
+              *RANGE_MESSAGES.values(), ONE_OF_MESSAGE, REGEXP_MESSAGE]
     return found
 
 
@@ -93,7 +100,8 @@ def speak_our_language(field: fields.Field) -> None:
             field.error_messages[key] = [ours]
     for validator in field.validators:
         if isinstance(validator, validate.Length) and validator.error is None:
-            for name, message in LENGTH_MESSAGES.items():
+            counted = LIST_LENGTH_MESSAGES if isinstance(field, (fields.List, fields.Tuple)) else LENGTH_MESSAGES
+            for name, message in counted.items():
                 setattr(validator, name, message)
         elif isinstance(validator, validate.Range) and validator.error is None:
             for name, message in RANGE_MESSAGES.items():

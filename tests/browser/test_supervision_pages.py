@@ -18,7 +18,7 @@ VIEWPORTS = {"1280": {"width": 1280, "height": 900}, "360": {"width": 360, "heig
 def test_a_supervisor_rates_a_record_once_in_the_browser(page, live_server, city):
     record_id = ids_of(live_server.app)["anomalies"]["approved"]
     sign_in(page, live_server, city.supervisor)
-    page.get_by_role("link", name="服务记录评分").click()
+    page.get_by_role("link", name="服务记录评分", exact=True).click()
     page.locator(f'a[href="/record-reviews/{record_id}"]').click()
     page.locator("#f-rating").select_option("4")
     page.locator("#f-comment").fill("准时到达，老人很满意")

@@ -87,6 +87,24 @@ def test_a_password_change_keeps_this_browser_signed_in_and_ends_every_other_ses
     assert not signed_in(browser_with(app, old_cookie))
 
 
+def test_the_first_sign_in_goes_on_where_the_person_was_going_once_the_password_is_changed(app):
+    """A volunteer's first scan of the poster: sign in with the one-time password, choose one's own, and land on the
+    scanned page (the check-in), not on the home page that would lose it."""
+    person = make_user(get_db(app), "staff", must_change_password=True)
+    client = app.test_client()
+    response = client.post("/sign-in", data={"username": person.username, "password": PASSWORD,
+                                             "next": "/records/?status=pending"}, environ_base={"REMOTE_ADDR": OFFICE})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/password?next=")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="next" value="/records/?status=pending"' in page
+    changed = client.post("/password", data={"current_password": PASSWORD, "new_password": "Lotus-pond 2024",
+                                             "confirm_password": "Lotus-pond 2024", "next": "/records/?status=pending"})
+    assert changed.status_code == 302 and changed.headers["Location"] == "/records/?status=pending"
+    elsewhere = client.post("/password", data={"current_password": "Lotus-pond 2024", "new_password": "Lotus-pond 2025",
+                                               "confirm_password": "Lotus-pond 2025", "next": "https://evil.example/"})
+    assert elsewhere.headers["Location"] == "/"  # never another site
+
+
 def test_a_deactivated_users_session_ends_on_the_next_request(app):
     from timebank.auth.models import User
 

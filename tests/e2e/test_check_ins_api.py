@@ -255,3 +255,14 @@ def test_the_end_of_a_night_without_a_check_out_is_set_on_the_next_day(app, clie
     assert (record.minutes, record.missing_check_out, record.ended_at.astimezone(shanghai).strftime("%d %H:%M")) == (
         240, False, (night + timedelta(hours=4)).strftime("%d %H:%M"))
     assert "22:00–次日 02:00" in client.get(f"/records/{record_id}").get_data(as_text=True)
+
+
+def test_the_check_out_page_says_where_and_how_long_as_people_say_it(app, client, api_headers, people):
+    """The center is where the volunteer is (not their home center, "所属中心"), and an hour is "1 小时", not
+    "1 小时 0 分钟"."""
+    open_check_in(app, people, hours_ago=1)
+    sign_in(client, people["volunteer"])
+    text = code_of(client, api_headers, people["staff"])["text"]
+    out = client.get("/C/" + text.split("/C/", 1)[1]).get_data(as_text=True)
+    assert "签退成功" in out and "签到地点" in out and "所属中心" not in out
+    assert "1 小时" in out and "0 分钟" not in out, out

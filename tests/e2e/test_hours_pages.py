@@ -253,6 +253,34 @@ def test_staff_record_the_residents_rating(desk):
     assert "★★★★☆" in rated and "很细心" in rated and 'name="rating"' not in rated
 
 
+def test_the_residents_rating_may_leave_the_comment_blank(desk):
+    """The form says the comment is optional, and a browser sends the empty box: that is no comment, not a refusal."""
+    record = log(desk.db, desk.teachers[1].id, 5)
+    client = signed_in(desk.app, desk.staff)
+    assert client.post(f"/records/{record.id}/confirmation", data={"rating": "3", "comment": "  "}).status_code == 302
+    rated = queries.get_record(desk.db, actor=SYSTEM, record_id=record.id)
+    assert (rated.rating, rated.rating_comment) == (3, None)
+
+
+def test_a_group_activity_with_nobody_ticked_asks_for_volunteers_not_characters(desk):
+    client = signed_in(desk.app, desk.staff)
+    data = form(0, service_type="singing", start="14:00", end="15:30")
+    del data["volunteer_id"]
+    refused = client.post("/records/new/group", data=data)
+    assert refused.status_code == 422
+    message = error_beside(text(refused), "volunteer_ids")
+    assert "请选择" in message and "字符" not in message, message
+
+
+def test_one_record_is_said_in_the_singular_in_english(desk):
+    record = log(desk.db, desk.teachers[3].id, 5)
+    client = signed_in(desk.app, desk.staff)
+    client.set_cookie("tb_lang", "en")
+    done = client.post("/records/decide", data={"action": "reject", "record_ids": [str(record.id)],
+                                                "reason": "Logged twice"}, follow_redirects=True)
+    assert "1 service record was rejected." in text(done), text(done)
+
+
 def test_a_volunteer_hands_their_phone_to_the_resident_to_rate(desk, make_user):
     record = log(desk.db, desk.helper.volunteer_id, 5)
     someone_elses = log(desk.db, desk.teachers[2].id, 5)

@@ -56,7 +56,7 @@ def test_a_used_voucher_says_not_valid_when_and_where(client, city):
     assert "Not valid" in english and "Already used" in english and "Used at" in english
 
 
-@pytest.mark.parametrize("status, words", [("reversed", "已撤销"), ("cancelled", "已取消")])
+@pytest.mark.parametrize("status, words", [("reversed", "已冲正"), ("cancelled", "已取消")])
 def test_a_revoked_receipt_says_its_status(client, city, status, words):
     receipt = city.issue(Kind.VOUCHER if status == "cancelled" else Kind.SERVICE_RECORD)
     city.revoke(receipt, status)

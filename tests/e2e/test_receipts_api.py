@@ -97,7 +97,7 @@ def test_a_reversed_record_says_reversed_and_since_when(client, city):
     assert (answer["valid"], answer["status"], answer["reason"]) == (False, "reversed", None)
     assert answer["status_since"] == revocation.revoked_at.isoformat()
     assert answer["redeemed_at"] is None and answer["redeemed_center"] is None
-    assert "撤销" in answer["message"]
+    assert "冲正" in answer["message"]
 
 
 def test_a_redeemed_voucher_says_when_and_where(client, city):

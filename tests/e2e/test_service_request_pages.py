@@ -162,3 +162,29 @@ def test_a_night_service_completed_from_22_to_02_ends_the_next_day(site):
     assert done.status_code == 302, done.get_data(as_text=True)
     [record] = list_records(db, actor=SYSTEM).items
     assert (record.started_at, record.ended_at, record.minutes) == (night, night + timedelta(hours=4), 240)
+
+
+def test_a_request_nobody_claimed_asks_for_a_volunteer_before_it_can_be_completed(site):
+    app, db, people = site
+    request = post(db, people, datetime.now(ZONE) - timedelta(hours=6))
+    client = signed_in(app, people.staff)
+    page = client.get(f"/service-requests/{request.id}").get_data(as_text=True)
+    assert "请先指派志愿者" in page and f'action="/service-requests/{request.id}/complete"' not in page
+    services.claim_request(db, actor=people.staff_principal, request_id=request.id, volunteer_id=people.volunteer_id)
+    page = client.get(f"/service-requests/{request.id}").get_data(as_text=True)
+    assert f'action="/service-requests/{request.id}/complete"' in page and "请先指派志愿者" not in page
+    day = client.get("/service-requests/?date=" + request.starts_at.astimezone(ZONE).date().isoformat())
+    assert "1 / 1 人：" in day.get_data(as_text=True)  # the Chinese colon before the names
+
+
+def test_too_many_volunteers_needed_is_said_once(site):
+    app, _db, people = site
+    client = signed_in(app, people.staff)
+    start = datetime.now(ZONE).replace(second=0, microsecond=0) + timedelta(days=1)
+    refused = client.post("/service-requests/new", data={
+        "center": "JK01", "service_type": "visit", "resident": "张奶奶", "starts_at": local(start),
+        "ends_at": local(start + timedelta(hours=1)), "place": "活动室", "volunteers_needed": "30"})
+    assert refused.status_code == 422
+    found = re.search(r'<p class="error-text" id="f-volunteers_needed-error">(.*?)</p>', refused.get_data(as_text=True),
+                      re.S)
+    assert found and found.group(1).count("20") == 1, found and found.group(1)

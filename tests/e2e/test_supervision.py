@@ -108,6 +108,15 @@ def test_a_supervisor_rates_a_record_on_its_page_once(app, client, town):
     assert client.post(f"/record-reviews/{record_id}", data={"rating": "3"}).status_code == 404
 
 
+def test_a_supervisors_rating_may_leave_the_comment_box_empty(app, client, town):
+    sign_in(client, app, town.supervisor)
+    app.config["WTF_CSRF_ENABLED"] = False
+    record_id = town.records[1].id
+    saved = client.post(f"/record-reviews/{record_id}", data={"rating": "4", "comment": ""})  # what a browser sends
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert "<textarea" not in client.get(f"/record-reviews/{record_id}").get_data(as_text=True)
+
+
 def test_the_list_of_records_to_rate_pages_past_20(app, client, town, make_user):
     db = get_db(app)
     volunteer = make_user("volunteer", center="C001")

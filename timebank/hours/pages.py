@@ -19,6 +19,7 @@ from timebank.ledger.rules import format_credits
 from timebank.receipts.rules import display_short_code
 from timebank.web.forms import FORM_ERROR, FormState
 from timebank.web.i18n import current_language
+from timebank.web.times import duration_text
 
 STATUS_NAMES = {
     "pending": _l("Pending"),
@@ -121,11 +122,3 @@ def localized(name_zh: str, name_en: str | None) -> str:
     """A name kept in both languages, in the page's (the Chinese one when there is no English one)."""
     return name_en if current_language() == "en" and name_en else name_zh
 
-
-def duration_text(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    if not hours:
-        return str(_l("%(minutes)s min", minutes=rest))
-    if not rest:
-        return str(_l("%(hours)s h", hours=hours))
-    return str(_l("%(hours)s h %(minutes)s min", hours=hours, minutes=rest))

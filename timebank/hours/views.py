@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError, fields, validate
 
 from timebank.auth.access import allow
@@ -93,7 +94,8 @@ def decide():
             db, actor=actor, record_ids=data["record_ids"], reason=_required_reason(data), now=now),
             state=state, lists=("record_ids",))
         if rejected is not None:
-            flash(_("%(count)s service records were rejected.", count=len(rejected)), "success")
+            flash(ngettext("%(num)s service record was rejected.", "%(num)s service records were rejected.", len(rejected)),
+                  "success")
     if not state.ok:
         if "record_ids" in state.errors:
             state.errors["record_ids"] = [_("Tick at least one service record first.")]
@@ -113,8 +115,9 @@ def _say_approved(records, now) -> None:
     new = [r for r in records if r.decided_at == now]
     before = [r for r in records if r.decided_at != now]
     if new:
-        flash(_("%(count)s service records were approved: %(credits)s credits went into the volunteers' accounts.",
-                count=len(new), credits=format_credits(sum(r.credits or 0 for r in new))), "success")
+        flash(ngettext("%(num)s service record was approved: %(credits)s credits went into the volunteer's account.",
+                       "%(num)s service records were approved: %(credits)s credits went into the volunteers' accounts.",
+                       len(new), credits=format_credits(sum(r.credits or 0 for r in new))), "success")
     if before:
         flash(_("%(count)s of the chosen records had already been approved; nothing was added twice.",
                 count=len(before)), "info")
@@ -165,8 +168,8 @@ def _entry_form(*, group: bool):
             refuse_beside_fields(state, error, volunteer_field=volunteer_field)
         else:
             if group:
-                flash(_("%(count)s service records were logged and wait for approval.", count=len(created)),
-                      "success")
+                flash(ngettext("%(num)s service record was logged and waits for approval.",
+                               "%(num)s service records were logged and wait for approval.", len(created)), "success")
                 return redirect(url_for("hours.index", status="pending"))
             flash(_("The service record of %(name)s was logged and waits for approval.",
                     name=created[0].volunteer_name), "success")
@@ -247,7 +250,7 @@ def reverse(record_id: int):
 def confirm(record_id: int):
     db, actor, state = get_db(), current_principal(), FormState()
     done = load_and_call(RatingSchema(), lambda data: services.confirm_record(db, actor=actor, record_id=record_id,
-                                                                           **data), state=state)
+                                                                           **data), state=state, optional=("comment",))
     if done is None:
         return _record_page(record_id, rating=state)
     flash(_("Thank you! The resident's rating was recorded."), "success")

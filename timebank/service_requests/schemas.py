@@ -73,8 +73,9 @@ class RequestCreateSchema(Schema):
     ends_at = fields.AwareDateTime(required=True, format="iso")
     place = text_field(PLACE_MAX, rule=normalize_place, required=True)
     note = text_field(NOTE_MAX, rule=normalize_note)
-    volunteers_needed = fields.Integer(load_default=1, validate=[validate.Range(min=NEEDED_MIN, max=NEEDED_MAX),
-                                                                 by_rule(check_needed)])
+    # The rule alone says what is wrong (one message, the service's); the document still states the bounds.
+    volunteers_needed = fields.Integer(load_default=1, validate=by_rule(check_needed),
+                                       metadata={"minimum": NEEDED_MIN, "maximum": NEEDED_MAX})
 
 
 class ClaimSchema(Schema):

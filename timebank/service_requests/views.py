@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
@@ -140,7 +141,8 @@ def complete(request_id: int):
         db, actor=actor, request_id=request_id, **loaded))
     if done is None:
         return _show(request_id, complete=state)
-    flash(_("The request is completed: %(count)s service records wait for approval.", count=len(done.records)),
+    flash(ngettext("The request is completed: %(num)s service record waits for approval.",
+                   "The request is completed: %(num)s service records wait for approval.", len(done.records)),
           "success")
     return redirect(url_for("service_requests.show", request_id=request_id))
 

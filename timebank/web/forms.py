@@ -39,12 +39,13 @@ class FormState:
         self.refused_with = error.status if isinstance(error, DomainError) else 422
 
 
-def submitted(schema: Schema, *, fields: tuple[str, ...] | None = None, lists: tuple[str, ...] = ()) -> dict:
+def submitted(schema: Schema, *, fields: tuple[str, ...] | None = None, lists: tuple[str, ...] = (),
+              optional: tuple[str, ...] = ()) -> dict:
     """The submitted values of the schema's fields (or of ``fields``), as the schema expects them.
 
-    An input left empty is left out when the field is required (the schema then says so), sent as ``None`` where the
-    schema allows it (clearing an optional value) and as ``""`` elsewhere; an input the form does not have is left
-    out. ``lists`` are
+    An input left empty is left out when the field is required (the schema then says so) or named in ``optional``
+    (a comment one may leave blank: empty is "not given"), sent as ``None`` where the schema allows it (clearing an
+    optional value) and as ``""`` elsewhere; an input the form does not have is left out. ``lists`` are
     multi-valued inputs (checkboxes). Form-only inputs such as the CSRF token are never passed on.
     """
     names = fields or tuple(name for name, f in schema.fields.items() if not f.dump_only)
@@ -55,8 +56,8 @@ def submitted(schema: Schema, *, fields: tuple[str, ...] | None = None, lists: t
         elif name in request.form:
             value = request.form[name].strip()
             if value == "":
-                if schema.fields[name].required:
-                    continue  # reported as "this field is required"
+                if schema.fields[name].required or name in optional:
+                    continue  # required: reported as "this field is required"; optional: not given
                 if schema.fields[name].allow_none:
                     value = None
             data[name] = value

@@ -45,8 +45,8 @@ def sign_in():
         if principal is not None:
             session.clear()  # nothing from before signing in survives into the signed-in session
             login_user(principal)
-            if principal.must_change_password:
-                return redirect(url_for("session.change_password"))
+            if principal.must_change_password:  # then on to where they were going (a scanned poster's code)
+                return redirect(url_for("session.change_password", next=target if target != "/" else None))
             return redirect(target)
         state.values.pop("password", None)
     if throttled:
@@ -71,6 +71,7 @@ def sign_out():
 def change_password():
     principal = current_principal()
     state = FormState()
+    target = safe_next(request.values.get("next"), url_for("home.index"))
     if request.method == "POST":
         if request.form.get("new_password", "") != request.form.get("confirm_password", ""):
             state.errors["confirm_password"] = [_("The two new passwords are not the same.")]
@@ -84,10 +85,10 @@ def change_password():
             if renewed is not None:
                 login_user(renewed)
                 flash(_("Your password has been changed."), "success")
-                return redirect(url_for("home.index"))
+                return redirect(target)
         state.values = {}  # never send a password back
-    return render_template("session/change_password.html", state=state, forced=principal.must_change_password), \
-        state.status
+    return render_template("session/change_password.html", state=state, forced=principal.must_change_password,
+                           next=target), state.status
 
 
 def _session_ttl() -> timedelta:

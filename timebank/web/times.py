@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 def init_app(app) -> None:
     # Globals, not a context processor: macros imported without context can use them too.
     app.jinja_env.globals["end_clock"] = end_clock
+    app.jinja_env.globals["duration_text"] = duration_text
 
 
 def end_clock(started_at: datetime, ended_at: datetime | None) -> str:
@@ -22,3 +23,13 @@ def end_clock(started_at: datetime, ended_at: datetime | None) -> str:
     if to_user_timezone(ended_at).date() > to_user_timezone(started_at).date():
         return _("next day %(time)s", time=clock)
     return clock
+
+
+def duration_text(minutes: int) -> str:
+    """A service's length as people say it: "45 分钟", "2 小时", "1 小时 30 分钟" (never "2 小时 0 分钟")."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return _("%(minutes)s min", minutes=rest)
+    if not rest:
+        return _("%(hours)s h", hours=hours)
+    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=rest)

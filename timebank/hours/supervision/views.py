@@ -79,7 +79,8 @@ def review(record_id: int):
     state = FormState()
     if request.method == "POST" and item.my_rating is None:
         done = load_and_call(RatingSchema(), lambda data: services.review_record(
-            db, actor=actor, record_id=record_id, **data), state=state, fields=("rating", "comment"))
+            db, actor=actor, record_id=record_id, **data), state=state, fields=("rating", "comment"),
+            optional=("comment",))
         if done is not None:
             flash(_("Your rating of service record %(record_id)s was saved.", record_id=record_id), "success")
             return redirect(url_for("record_reviews.index", reviewed="false"))
