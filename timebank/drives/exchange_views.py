@@ -101,21 +101,22 @@ def cancel(reservation_id: int):
     db, actor = get_db(), _volunteer()
     found = reservation_queries.get_reservation(db, actor=actor, reservation_id=reservation_id)
     back = url_for("exchange.voucher", reservation_id=reservation_id)
-    if found.status != "held":
-        flash(_("This reservation can no longer be cancelled: it is %(status)s.",
-                status=page_helpers()["status_name"](found.status)), "error")
-        return redirect(back)
-    if request.method == "GET":
-        return render_template("exchange/cancel.html", reservation=found, form_key=new_key())
-    key = submitted_key()
+    key = submitted_key() if request.method == "POST" else None
     if key is None:
-        return render_template("exchange/cancel.html", reservation=found, form_key=new_key()), 422
-    try:
+        if found.status != "held":
+            flash(_("This reservation can no longer be cancelled: it is %(status)s.",
+                    status=page_helpers()["status_name"](found.status)), "error")
+            return redirect(back)
+        return render_template("exchange/cancel.html", reservation=found, form_key=new_key()), \
+            200 if request.method == "GET" else 422
+    try:  # a second tap of "Yes" finds the first one's answer: cancelled, not "can no longer be cancelled"
         run_once(db, key=key, asked={"cancel": reservation_id}, action=lambda: url_for(
             "exchange.voucher", reservation_id=reservations.cancel_reservation(
                 db, actor=actor, reservation_id=reservation_id).id))
     except DomainError as error:
-        flash(error.text(), "error")
+        flash(_("This reservation can no longer be cancelled: it is %(status)s.",
+                status=page_helpers()["status_name"](found.status)) if error.code == "reservation_not_held"
+              else error.text(), "error")
         return redirect(back, 303)
     flash(_("Your reservation was cancelled: %(amount)s credits are yours to spend again.",
             amount=format_credits(found.total)), "success")
