@@ -33,7 +33,7 @@ def item_name(item) -> str:
 
 
 @bp.get("/")
-@allow(MANAGE_CATALOG)
+@allow(*MANAGE_CATALOG.roles)  # the keeper reads the catalog (READ_CATALOG) to keep it
 def index():
     found = services.page_of_items(get_db(), actor=current_principal(), **query(CatalogListQuerySchema()))
     return render_template("catalog/list.html", items=found, filters=[status_filter()])
@@ -54,7 +54,7 @@ def create():
 
 
 @bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
-@allow(MANAGE_CATALOG)
+@allow(*MANAGE_CATALOG.roles)  # reads the item, then changes it
 def edit(item_id: int):
     db, actor = get_db(), current_principal()
     found = services.get_item(db, actor=actor, item_id=item_id)

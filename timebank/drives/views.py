@@ -61,7 +61,7 @@ def index():
 # --- setting a drive up ----------------------------------------------------------------------------------------------
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow(MANAGE_DRIVES)
+@allow(*MANAGE_DRIVES.roles)  # reads the catalog and centers, then sets the drive up
 def create():
     db, actor = get_db(), current_principal()
     catalog, centers = _catalog(db, actor), _all_centers(db, actor)
@@ -84,7 +84,7 @@ def create():
 
 
 @bp.route("/<int:drive_id>/edit", methods=["GET", "POST"])
-@allow(MANAGE_DRIVES)
+@allow(*MANAGE_DRIVES.roles)  # reads the drive, then changes it
 def edit(drive_id: int):
     db, actor, now = get_db(), current_principal(), utcnow()
     found = queries.get_drive(db, actor=actor, drive_id=drive_id, now=now)
@@ -118,7 +118,7 @@ def edit(drive_id: int):
 
 
 @bp.route("/<int:drive_id>/stock", methods=["GET", "POST"])
-@allow(MANAGE_DRIVES)
+@allow(*MANAGE_DRIVES.roles)  # reads the drive, then changes its stock
 def stock(drive_id: int):
     """One center's stock of every item: set it (never below what is held and sold), or offer an item there."""
     db, actor = get_db(), current_principal()
@@ -202,14 +202,14 @@ def _figures(drive_id: int) -> dict:
 # --- a center's pick list --------------------------------------------------------------------------------------------
 
 @bp.get("/<int:drive_id>/pick-list")
-@allow(READ_PICK_LIST)
+@allow(*READ_PICK_LIST.roles)  # reads the drive (its centers) and the pick list
 def pick_list(drive_id: int):
     pick, found = _pick(drive_id)
     return render_template("drives/pick_list.html", pick=pick, drive=found, now=utcnow(), pick_status=status_name)
 
 
 @bp.get("/<int:drive_id>/pick-list.csv")
-@allow(READ_PICK_LIST)
+@allow(*READ_PICK_LIST.roles)  # reads the drive (its centers) and the pick list
 def pick_list_csv(drive_id: int):
     pick, _found = _pick(drive_id)
     english = current_language() == "en"
