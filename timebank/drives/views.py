@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -41,7 +41,7 @@ assets = Blueprint("drive_assets", __name__, static_folder="static", static_url_
 
 TIMES = ("opens_at", "closes_at", "pickup_until")
 STOCK, LIMIT = "stock-", "limit-"  # an item's inputs are named stock-<SKU> and limit-<SKU>
-REFRESH_SECONDS = 15
+REFRESH_SECONDS = 15  # how often the dashboard's figures refresh themselves (config DRIVE_REFRESH_SECONDS)
 STAFF_AND_ADMIN = ("admin", "staff")
 
 
@@ -155,7 +155,8 @@ def stock(drive_id: int):
 def show(drive_id: int):
     """The live dashboard: held, sold and left per item, for the city and for each center."""
     figures = _figures(drive_id)
-    return render_template("drives/dashboard.html", refresh=REFRESH_SECONDS,
+    return render_template("drives/dashboard.html",
+                           refresh=int(current_app.config.get("DRIVE_REFRESH_SECONDS", REFRESH_SECONDS)),
                            managing=MANAGE_DRIVES.allows(current_principal()), **figures)
 
 

@@ -13,7 +13,7 @@
   if (!box || !box.dataset.figuresUrl) { return; }
   var note = document.getElementById("figures-note");
   var freshText = note ? note.textContent : "";
-  var every = Math.max(5, parseInt(box.dataset.refresh, 10) || 15) * 1000;
+  var every = Math.max(1, parseInt(box.dataset.refresh, 10) || 15) * 1000;
   var timer = null;
 
   function later() {
