@@ -14,6 +14,7 @@ from tests.drive_helpers import RICE, SYSTEM, balance, make_city, stock_of, volu
 from timebank.auth.access import Principal
 from timebank.catalog.services import page_of_items
 from timebank.db import get_db
+from timebank.drives.desk import redeem_voucher
 from timebank.drives.planning import create_drive
 from timebank.drives.queries import get_drive, list_drives
 from timebank.drives.reservation_queries import list_reservations
@@ -280,3 +281,18 @@ def test_staff_see_their_centers_pick_list_and_download_it(site):
     assert staff.get(f"/drives/{city.drive.id}/edit").status_code == 403
     assert staff.get("/catalog/").status_code == 403
     assert "食用油 5升 × " not in page  # the oil was not reserved
+
+
+def test_after_pickup_the_voucher_and_the_record_book_say_so_in_words(site):
+    app, db, city, people = site
+    client = signed_in(app, people.volunteer)
+    _page, key = basket(client, city.drive.id)
+    voucher = reserve(client, city.drive.id, key, RICE_5KG=1).headers["Location"]
+    [reservation] = mine(db, people)
+    redeem_voucher(db, actor=city.staff(city.jk), text=reservation.voucher_short_code)
+    page = text_of(client.get(voucher))
+    assert "已领取" in page and "谢谢您" in page and 'class="voucher-qr"' not in page
+    book = text_of(client.get("/record-book"))
+    assert "兑换领取，时间币已扣除" in book and "兑换预留时间币" in book and "-12.50" in book
+    assert book.count(city.drive.name) == 2  # the hold and its pickup both name the drive
+    assert f"/exchange/reservations/{reservation.id}" not in book  # collected: no voucher left to show
