@@ -8,7 +8,9 @@ it). Seeds are fixed (``derandomize``): a failure reproduces.
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
+import uuid
 
 import pytest
 import schemathesis
@@ -23,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.auth_helpers import bearer, fast_hashing, make_app, make_user, mint_token
+from tests.conftest import _pg_admin
 from timebank.db import get_db
 
 CHECKS = [not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance,
@@ -62,14 +65,50 @@ def test_every_documented_operation_answers_as_documented(case, fuzzed_app):
     case.call_and_validate(app=fuzzed_app, headers=_headers(fuzzed_app), checks=CHECKS)
 
 
-def test_call_sequences_answer_as_documented(fuzzed_app):
+@pytest.fixture
+def fresh_apps(request, database_url, monkeypatch, tmp_path):
+    """``fresh_apps() -> app``: an app on a database of its own, copied from ``database_url`` (the schema and the
+    system accounts), with one admin. Hypothesis replays a call sequence and expects the same answers: a sequence
+    that met another's rows (a code taken, an id that exists) would answer differently on its replay, which
+    Hypothesis reports as inconsistent data generation. So every sequence starts from the same empty city."""
+    fast_hashing(monkeypatch)
+    made: list[tuple[object, str | None]] = []
+
+    def fresh():
+        name = f"tb_seq_{uuid.uuid4().hex[:12]}"
+        if database_url.startswith("sqlite"):
+            copy = tmp_path / f"{name}.db"
+            shutil.copyfile(database_url.removeprefix("sqlite:///"), copy)
+            url, database = f"sqlite:///{copy}", None
+        else:
+            template = database_url.rsplit("/", 1)[1]
+            with _pg_admin() as admin:
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            url, database = database_url.rsplit("/", 1)[0] + f"/{name}", name
+        app = make_app(url)
+        app.config["FUZZ_ADMIN"] = make_user(get_db(app), "admin", username="fuzz-admin")
+        made.append((app, database))
+        return app
+
+    yield fresh
+    for app, database in made:
+        get_db(app).dispose()
+        if database is not None:
+            with _pg_admin() as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def test_call_sequences_answer_as_documented(fresh_apps):
     machine = schema.as_state_machine()
     links = [name for name in vars(machine) if "___2" in name]  # inferred: an answer's ids feed the next call
     assert any(name.startswith("POST_api_v1_centers___201") and "center_id" in name for name in links), links
 
     class Workflow(machine):
+        def setup(self):
+            self.app = fresh_apps()
+
         def get_call_kwargs(self, case):
-            return {"app": fuzzed_app, "headers": _headers(fuzzed_app)}
+            return {"app": self.app, "headers": _headers(self.app)}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=CHECKS)

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from timebank.catalog.rules import (NAME_MAX, SKU_MAX, UNIT_MAX, check_price, normalize_item_name, normalize_sku,
-                                    normalize_unit)
+from timebank.catalog.rules import (
+    NAME_MAX,
+    SKU_MAX,
+    UNIT_MAX,
+    check_price,
+    normalize_item_name,
+    normalize_sku,
+    normalize_unit,
+)
 from timebank.schemas import REQUIRED, Credits, PageSchema, PagingQuerySchema, Schema, by_rule, text_field
 
 

@@ -44,8 +44,8 @@ RULES = {
            WHERE r.total <> COALESCE(x.amount, 0)""",
     ),
     "reservation-hold": (
-        "each reservation holds its total from its volunteer for redemption, and the hold is pending while it is "
-        "held, posted once fulfilled, voided once cancelled, timed out once voided",
+        ("each reservation holds its total from its volunteer for redemption, and the hold is pending while it is "
+         "held, posted once fulfilled, voided once cancelled, timed out once voided"),
         """SELECT r.id AS reservation_id, r.status, h.id AS hold_id, h.kind AS hold_kind,
                   COALESCE(x.kind, '') AS resolution
            FROM reservation r JOIN volunteer v ON v.id = r.volunteer_id
@@ -61,9 +61,9 @@ RULES = {
                    OR (r.status = 'voided' AND COALESCE(x.kind, '') = 'timeout'))""",
     ),
     "reservation-voucher": (
-        "each reservation has one voucher for its total, volunteer and center, expiring by the drive's pickup time: "
-        "unused while held, redeemed at its center once fulfilled, cancelled once cancelled, unrevoked and expired "
-        "once voided",
+        ("each reservation has one voucher for its total, volunteer and center, expiring by the drive's pickup "
+         "time: unused while held, redeemed at its center once fulfilled, cancelled once cancelled, unrevoked and "
+         "expired once voided"),
         """SELECT r.id AS reservation_id, r.status, rc.id AS receipt_id, COALESCE(rv.status, '') AS revocation
            FROM reservation r JOIN drive d ON d.id = r.drive_id
            LEFT JOIN receipt rc ON rc.kind = 'voucher' AND rc.reference = r.id

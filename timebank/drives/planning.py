@@ -25,7 +25,7 @@ from timebank.drives.errors import DriveNotFound, DriveStarted, StockBelowReserv
 from timebank.drives.models import Drive, DriveCenter, DriveItem, DriveStock
 from timebank.drives.permissions import MANAGE_DRIVES
 from timebank.drives.queries import DriveView, drive_view
-from timebank.errors import FieldErrors, field_error
+from timebank.errors import FieldErrors
 
 D = Drive.__table__
 DC = DriveCenter.__table__
@@ -41,7 +41,10 @@ class Entry:
     sku: str
     center: str
     stock: int
-    limit_per_volunteer: int | None
+    limit_per_volunteer: int | None | object  # KEEP: a change that does not name it keeps the item's limit
+
+
+KEEP = object()
 
 
 def create_drive(db: Database, *, actor: Principal, name: str, centers: list[str], opens_at: datetime,
@@ -106,7 +109,7 @@ def update_drive(db: Database, *, actor: Principal, drive_id: int, name: str | N
             s.execute(insert(DC), [{"drive_id": drive_id, "center_id": center_id} for center_id in added.values()])
         taking_part.update(added)
         entry_problems = FieldErrors()
-        entries = _checked_entries(entry_problems, items or [], list(taking_part))
+        entries = _checked_entries(entry_problems, items or [], list(taking_part), absent_limit=KEEP)
         entry_problems.raise_if_any()
         _put_entries(s, drive_id, entries, _items(s, entries), taking_part)
         audit(s, actor=actor, action="drive.update", object_type="drive", object_id=drive_id,
@@ -136,12 +139,12 @@ def _changed_times(drive, opens_at, closes_at, pickup_until, now: datetime) -> d
 def _put_entries(s: Session, drive_id: int, entries: list[Entry], found: dict, center_ids: dict[str, int]) -> None:
     """Offer each entry's item (with its limit) and set its stock at its center, in (center, item) order."""
     offered = dict(s.execute(select(DI.c.item_id, DI.c.limit_per_volunteer).where(DI.c.drive_id == drive_id)).all())
-    limits = {found[e.sku].id: e.limit_per_volunteer for e in entries}
-    new_items = [{"drive_id": drive_id, "item_id": item_id, "limit_per_volunteer": limit}
-                 for item_id, limit in limits.items() if item_id not in offered]
+    named = {found[e.sku].id: e.limit_per_volunteer for e in entries if e.limit_per_volunteer is not KEEP}
+    new_items = [{"drive_id": drive_id, "item_id": item_id, "limit_per_volunteer": named.get(item_id)}
+                 for item_id in sorted({found[e.sku].id for e in entries}) if item_id not in offered]
     if new_items:
         s.execute(insert(DI), new_items)
-    for item_id, limit in sorted(limits.items()):
+    for item_id, limit in sorted(named.items()):
         if item_id in offered and offered[item_id] != limit:
             s.execute(update(DI).where(DI.c.drive_id == drive_id, DI.c.item_id == item_id)
                       .values(limit_per_volunteer=limit))
@@ -173,12 +176,14 @@ def _checked_codes(problems: FieldErrors, centers: list[str], *, required: bool)
     return list(dict.fromkeys(codes))
 
 
-def _checked_entries(problems: FieldErrors, items: list[dict], codes: list[str]) -> list[Entry]:
+def _checked_entries(problems: FieldErrors, items: list[dict], codes: list[str], *,
+                     absent_limit: object = None) -> list[Entry]:
+    """Each entry of a setup, or its problems; an entry without ``limit_per_volunteer`` has ``absent_limit``."""
     if len(items) > rules.MAX_ENTRIES:
         problems.add("items", _l("A drive has at most %(limit)s items and centers.", limit=rules.MAX_ENTRIES))
         return []
     entries = [Entry(sku=str(i["sku"]).strip().upper(), center=str(i["center"]).strip().upper(), stock=i["stock"],
-                     limit_per_volunteer=i.get("limit_per_volunteer")) for i in items]
+                     limit_per_volunteer=i.get("limit_per_volunteer", absent_limit)) for i in items]
     for entry in entries:
         if entry.center not in codes:
             problems.add("items", _l("Center %(code)s does not take part in this drive.", code=entry.center))
@@ -188,7 +193,8 @@ def _checked_entries(problems: FieldErrors, items: list[dict], codes: list[str])
         problems.add("items", _l("SKU %(sku)s is listed twice for center %(code)s.", sku=sku, code=center))
     limits: dict[str, set] = {}
     for entry in entries:
-        limits.setdefault(entry.sku, set()).add(entry.limit_per_volunteer)
+        if entry.limit_per_volunteer is not KEEP:
+            limits.setdefault(entry.sku, set()).add(entry.limit_per_volunteer)
     for sku, found in limits.items():
         if len(found) > 1:
             problems.add("items", _l("SKU %(sku)s has two different limits per volunteer; a limit holds for the "

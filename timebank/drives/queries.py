@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,6 @@ from timebank.drives.models import Drive, DriveCenter, DriveItem, DriveStock
 from timebank.drives.permissions import READ_DRIVES
 from timebank.errors import field_error
 from timebank.paging import Page, paginate
-from flask_babel import lazy_gettext as _l
 
 D = Drive.__table__
 DC = DriveCenter.__table__

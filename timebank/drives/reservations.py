@@ -22,8 +22,7 @@ from timebank.centers.services import center_labels
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.drives import rules, stock
-from timebank.drives.booking import cause, drive_row, lock_reservation, pickup_center, quantities_of, \
-    redemption_account
+from timebank.drives.booking import cause, drive_row, lock_reservation, pickup_center, quantities_of, redemption_account
 from timebank.drives.display import local_time, status_name
 from timebank.drives.errors import DriveClosed, InsufficientCredits, LimitExceeded, NotHeld, OutOfStock
 from timebank.drives.models import DriveItem, Reservation, ReservationLine

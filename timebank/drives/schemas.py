@@ -38,6 +38,12 @@ class DriveEntrySchema(Schema):
                                                                   "same for every center of one SKU"})
 
 
+class DriveEntryChangeSchema(DriveEntrySchema):
+    limit_per_volunteer = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_LIMIT),
+                                         metadata={"description": "left out: the item keeps its limit (a new item "
+                                                                  "has none); null: no limit"})
+
+
 class DriveCreateSchema(_Window):
     name = text_field(NAME_MAX, rule=rules.normalize_drive_name, required=True,
                       metadata={"example": "2026 年第四季度兑换活动"})
@@ -57,7 +63,7 @@ class DriveUpdateSchema(_Window):
     opens_at = fields.AwareDateTime(format="iso", metadata={"description": "only before the drive opens"})
     closes_at = fields.AwareDateTime(format="iso", metadata={"description": "only before the drive opens"})
     pickup_until = fields.AwareDateTime(format="iso", metadata={"description": "only before the drive opens"})
-    items = fields.List(fields.Nested(DriveEntrySchema), validate=validate.Length(max=MAX_ENTRIES),
+    items = fields.List(fields.Nested(DriveEntryChangeSchema), validate=validate.Length(max=MAX_ENTRIES),
                         metadata={"description": "stock to set (never below held + sold) and limits; an item or "
                                                  "center new to the drive is added"})
 

@@ -42,8 +42,9 @@ def void_stale_reservations(db: Database, *, now: datetime | None = None,
     now = now or utcnow()
     voided, after = 0, 0
     while True:
-        ids = db.transaction(lambda s: list(s.execute(_STALE, {"now": now, "after": after, "limit": batch})
-                                            .scalars()), readonly=True)
+        ids = db.transaction(lambda s, after=after: list(s.execute(_STALE, {"now": now, "after": after,
+                                                                            "limit": batch}).scalars()),
+                             readonly=True)
         for reservation_id in ids:
             if db.transaction(lambda s, rid=reservation_id: _void_one(s, actor, rid, now)):
                 voided += 1
