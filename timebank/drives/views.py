@@ -126,7 +126,6 @@ def stock(drive_id: int):
     center = _chosen(request.values.get("center"), found.centers)
     catalog = _catalog(db, actor, also=found)
     here = {entry.sku: entry for entry in found.items if entry.center == center}
-    limits = _offered(found)
     state = FormState(values={STOCK + sku: str(entry.stock) for sku, entry in here.items()})
     if request.method == "POST" and center:
         state.values = {name: value.strip() for name, value in request.form.items()}
@@ -134,8 +133,7 @@ def stock(drive_id: int):
         for item in catalog:
             typed = state.values.get(STOCK + item.sku, "")
             if typed and (item.sku not in here or typed != str(here[item.sku].stock)):
-                entries.append({"sku": item.sku, "center": center, "stock": typed,
-                                "limit_per_volunteer": limits.get(item.sku)})
+                entries.append({"sku": item.sku, "center": center, "stock": typed})  # the limit stays
                 owners.append(item.sku)
         try:
             planning.update_drive(db, actor=actor, drive_id=drive_id, **DriveUpdateSchema().load({"items": entries}))
