@@ -26,6 +26,8 @@ fi
 
 # The pages' translations: compiled from the .po catalogs here, never committed.
 .venv/bin/pybabel -q compile -d timebank/translations
+# Browser code the app serves from npm (the desk's QR decoder), copied into a gitignored static folder.
+scripts/install-web-assets.sh
 
 if (( want_test )); then
     scripts/install-test-tools.sh  # headless Chromium, a CJK font and axe-core for tests/browser

@@ -97,6 +97,10 @@ def visits(city, ids) -> list[Visit]:
         Visit("drive dashboard", "admin", f"/drives/{ids['drive']}"),
         Visit("staff drives", "staff", "/drives/"),
         Visit("staff pick list", "staff", f"/drives/{ids['drive']}/pick-list"),
+        Visit("pickup desk", "staff", "/desk/"),
+        Visit("pickup desk walk-up search", "staff", "/desk/?search=王"),
+        Visit("pickup desk admin chooses", "admin", "/desk/"),
+        Visit("pickup desk for admin", "admin", "/desk/?center=JK01&search=1380529"),
     ]
 
 
@@ -128,7 +132,7 @@ def ids_of(app) -> dict:
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
             "used_voucher": used.display_code, "anomalies": anomalies,
             "request": _service_request(db, system), **_service_records(db, volunteer),
-            **_drive(db, system, volunteer)}
+            **_drive(db, system, volunteer), "desk_drive": _desk_drive(db)}
 
 
 def _service_request(db, system) -> int:
@@ -199,6 +203,24 @@ def _drive(db, system, volunteer_id: int) -> dict:
                                        volunteer_id=volunteer_id),
                    drive_id=drive.id, center="JK01", lines=[{"sku": "RICE-5KG", "quantity": 1}])
     return {"drive": drive.id, "reservation": held.id, "catalog_item": items[0].id}
+
+
+def _desk_drive(db) -> int:
+    """A drive handing goods over at JK01 now (the pickup desk's scanner and walk-up form)."""
+    from datetime import datetime, timedelta, timezone
+
+    from timebank.auth.access import Principal
+    from timebank.catalog.services import create_item
+    from timebank.drives.planning import create_drive
+
+    system, now = Principal.system("test"), datetime.now(timezone.utc).replace(microsecond=0)
+    create_item(db, actor=system, sku="DESK-RICE", name_zh="大米 5公斤", name_en="Rice, 5 kg", unit="袋", price=12_50)
+    create_item(db, actor=system, sku="DESK-OIL", name_zh="食用油 5升", name_en="Cooking oil, 5 l", unit="桶",
+                price=30_00)
+    return create_drive(db, actor=system, name="领取台测试兑换活动", centers=["JK01"], opens_at=now - timedelta(hours=1),
+                        closes_at=now + timedelta(days=7), pickup_until=now + timedelta(days=14), now=now, items=[
+                            {"sku": "DESK-RICE", "center": "JK01", "stock": 40, "limit_per_volunteer": 2},
+                            {"sku": "DESK-OIL", "center": "JK01", "stock": 20, "limit_per_volunteer": None}]).id
 
 
 def open_page(page, server, visit: Visit):
