@@ -16,12 +16,15 @@ from timebank.audit import api as audit_api
 from timebank.audit import views as audit_views
 from timebank.auth import api as auth_api
 from timebank.catalog import api as catalog_api
+from timebank.catalog import views as catalog_views
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.check_ins import api as check_ins_api
 from timebank.check_ins import views as check_ins_views
 from timebank.drives import api as drives_api
 from timebank.drives import desk_views
+from timebank.drives import exchange_views
+from timebank.drives import views as drives_views
 from timebank.drives import reservations_api
 from timebank.home import views as home_views
 from timebank.hours import api as hours_api
@@ -52,8 +55,8 @@ from timebank.volunteers import views as volunteers_views
 PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, service_types_views.bp,
          audit_views.bp, record_book_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp,
          check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp,
-         supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, desk_views.bp,
-         desk_views.assets)
+         supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, catalog_views.bp,
+         drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,

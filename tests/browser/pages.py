@@ -81,6 +81,22 @@ def visits(city, ids) -> list[Visit]:
         Visit("audit log", "admin", "/audit/"),
         Visit("service types", "admin", "/service-types/"),
         Visit("service type new refused", "admin", "/service-types/new", submit=True, status=422),
+        Visit("volunteer exchange", "volunteer", "/exchange/"),
+        Visit("volunteer drive goods", "volunteer", f"/exchange/drives/{ids['drive']}"),
+        Visit("volunteer basket refused", "volunteer", f"/exchange/drives/{ids['drive']}", submit=True, status=422),
+        Visit("volunteer voucher", "volunteer", f"/exchange/reservations/{ids['reservation']}"),
+        Visit("volunteer cancel asks", "volunteer", f"/exchange/reservations/{ids['reservation']}/cancel"),
+        Visit("volunteer reservations", "volunteer", "/exchange/reservations"),
+        Visit("catalog", "admin", "/catalog/"),
+        Visit("catalog new refused", "admin", "/catalog/new", submit=True, status=422),
+        Visit("catalog edit", "admin", f"/catalog/{ids['catalog_item']}/edit"),
+        Visit("drives", "admin", "/drives/"),
+        Visit("drive new refused", "admin", "/drives/new", submit=True, status=422),
+        Visit("drive edit", "admin", f"/drives/{ids['drive']}/edit"),
+        Visit("drive stock", "admin", f"/drives/{ids['drive']}/stock"),
+        Visit("drive dashboard", "admin", f"/drives/{ids['drive']}"),
+        Visit("staff drives", "staff", "/drives/"),
+        Visit("staff pick list", "staff", f"/drives/{ids['drive']}/pick-list"),
         Visit("pickup desk", "staff", "/desk/"),
         Visit("pickup desk walk-up search", "staff", "/desk/?search=王"),
         Visit("pickup desk admin chooses", "admin", "/desk/"),
@@ -115,7 +131,8 @@ def ids_of(app) -> dict:
                                service_type="visit", staff_user_id=list_users(db, actor=system).items[0].id)
     return {"center": center, "volunteer": volunteer, "receipt": receipts.issue(Kind.SERVICE_RECORD).token,
             "used_voucher": used.display_code, "anomalies": anomalies,
-            "request": _service_request(db, system), **_service_records(db, volunteer), "desk_drive": _desk_drive(db)}
+            "request": _service_request(db, system), **_service_records(db, volunteer),
+            **_drive(db, system, volunteer), "desk_drive": _desk_drive(db)}
 
 
 def _service_request(db, system) -> int:
@@ -155,6 +172,37 @@ def _service_records(db, volunteer_id: int) -> dict:
             for n in range(2)]
     services.approve_records(db, actor=system, record_ids=[made[1].id], validity_days=730)
     return {"pending_record": made[0].id, "approved_record": made[1].id}
+
+
+def _drive(db, system, volunteer_id: int) -> dict:
+    """An open drive at JK01 and RZ02 with rice, oil and eggs, and the volunteer's held reservation of a bag of rice
+    (credits minted for it first): the exchange pages, the drive's setup, dashboard and pick list."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.drive_helpers import top_up
+    from timebank.auth.access import Principal
+    from timebank.catalog.services import create_item
+    from timebank.centers.services import list_centers
+    from timebank.drives.planning import create_drive
+    from timebank.drives.reservations import reserve
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    goods = (("RICE-5KG", "大米 5公斤", "Rice, 5 kg", "袋", 12_50, 3), ("OIL-5L", "食用油 5升", "Cooking oil, 5 l", "桶",
+                                                                     30_00, None),
+             ("EGG-10", "鸡蛋 10个", "Eggs, 10", "盒", 8_00, 2))
+    items = [create_item(db, actor=system, sku=sku, name_zh=zh, name_en=en, unit=unit, price=price)
+             for sku, zh, en, unit, price, _limit in goods]
+    drive = create_drive(db, actor=system, name="2026 年第四季度兑换活动", centers=["JK01", "RZ02"],
+                         opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=7),
+                         pickup_until=now + timedelta(days=14), now=now,
+                         items=[{"sku": sku, "center": center, "stock": stock, "limit_per_volunteer": limit}
+                                for sku, _zh, _en, _unit, _price, limit in goods
+                                for center, stock in (("JK01", 20), ("RZ02", 5))])
+    top_up(db, volunteer_id, list_centers(db, actor=system, search="JK01").items[0], 60_00)
+    held = reserve(db, actor=Principal(user_id=None, username="volunteer", role="volunteer",
+                                       volunteer_id=volunteer_id),
+                   drive_id=drive.id, center="JK01", lines=[{"sku": "RICE-5KG", "quantity": 1}])
+    return {"drive": drive.id, "reservation": held.id, "catalog_item": items[0].id}
 
 
 def _desk_drive(db) -> int:

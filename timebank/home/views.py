@@ -6,7 +6,11 @@ from flask import render_template
 from timebank.auth.access import ROLES, allow
 from timebank.centers.schemas import CenterListQuerySchema
 from timebank.centers.services import get_center, list_centers
+from timebank.clock import utcnow
 from timebank.db import get_db
+from timebank.drives.pages import local_time
+from timebank.drives.queries import list_drives
+from timebank.drives.reservation_queries import list_reservations
 from timebank.record_book.display import HELPERS as RECORD_BOOK_HELPERS
 from timebank.record_book.queries import get_account
 from timebank.service_types.services import list_service_types
@@ -26,7 +30,8 @@ def index():
     if principal.role == "volunteer":
         volunteer = get_volunteer(db, actor=principal, volunteer_id=principal.volunteer_id)
         account = get_account(db, actor=principal, volunteer_id=volunteer.id, lot_limit=1)
-        return render_template("home/volunteer.html", volunteer=volunteer, account=account, **RECORD_BOOK_HELPERS)
+        return render_template("home/volunteer.html", volunteer=volunteer, account=account,
+                               exchange=_exchange(db, principal), local_time=local_time, **RECORD_BOOK_HELPERS)
     if principal.role == "staff":
         center = get_center(db, actor=principal, center_id=principal.center_id)
         volunteers = list_volunteers(db, actor=principal, active=True, per_page=1)
@@ -41,3 +46,13 @@ def index():
         "service_types": len(list_service_types(db, actor=principal, active=True)),
     }
     return render_template("home/admin.html", counts=counts)
+
+
+def _exchange(db, principal) -> dict:
+    """The exchange card: the drive open now (or the next to open) and how many vouchers wait to be collected."""
+    now = utcnow()
+    open_now = list_drives(db, actor=principal, status="open", per_page=1, now=now).items
+    upcoming = () if open_now else list_drives(db, actor=principal, status="upcoming", per_page=50, now=now).items
+    return {"open": open_now[0] if open_now else None,
+            "next": min(upcoming, key=lambda drive: drive.opens_at) if upcoming else None,
+            "to_collect": list_reservations(db, actor=principal, status="held", per_page=1).total}

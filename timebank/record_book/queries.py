@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 from timebank.auth.access import Principal
 from timebank.clock import utcnow
 from timebank.db import Database
+from timebank.drives.reservation_queries import RESERVATION, ReservationView, reservation_views
+from timebank.drives.models import Reservation
 from timebank.hours import queries as records
 from timebank.hours.queries import RecordView
 from timebank.ledger.accounts import balance_of, lots_of
+from timebank.ledger.models import Transfer
 from timebank.ledger.rules import LotView
 from timebank.ledger.statement import live_lot_totals, movements_of, soonest_lots
 from timebank.paging import Page, check_paging
@@ -54,6 +57,7 @@ class Entry:
     balance: int  # the balance after this entry
     held: int  # what was held after this entry
     record: RecordView | None
+    reservation: ReservationView | None = None  # a hold, and its post, void or timeout: the goods reserved
 
 
 @dataclass(frozen=True)
@@ -148,13 +152,14 @@ def _entries(s: Session, volunteer: VolunteerView, account: AccountView, *, page
         changed, reserved = s.execute(_NEWER, {**whose, "newer": offset, "window": offset}).one()
         balance, held = balance - int(changed), held - int(reserved)
     linked = _records_for(s, rows)
+    reserved = _reservations_for(s, rows)
     items = []
     for row in rows:
         record = linked.get(("record", row.ref_id)) if row.kind == RECORD else \
             linked.get(("mint", row.reverses_id if row.kind == "reversal" else row.ref_id))
         items.append(Entry(at=row.at, kind=row.kind, transfer_id=None if row.kind == RECORD else row.ref_id,
                            amount=row.amount, change=int(row.balance_delta), balance=balance, held=held,
-                           record=record))
+                           record=record, reservation=reserved.get(_hold_of(row))))
         balance -= int(row.balance_delta)  # walking back in time: the balance before this entry
         held -= int(row.held_delta)
     return Page(items=tuple(items), total=total, page=page, per_page=per_page, pages=max(1, -(-total // per_page)))
@@ -177,3 +182,32 @@ def _records_for(s: Session, rows) -> dict[tuple[str, int], RecordView]:
         else:
             linked[("mint", row.mint_transfer_id)] = view
     return linked
+
+
+HOLD_KINDS = frozenset({"pending", "post", "void", "timeout"})
+T = Transfer.__table__
+R = Reservation.__table__
+_HOLD_REASONS = select(T.c.id, T.c.reason_id).where(T.c.id.in_(bindparam("ids", expanding=True)),
+                                                   T.c.reason_type == "reservation")
+
+
+def _hold_of(row) -> int | None:
+    """The hold a movement belongs to: a hold itself, or the hold its post, void or timeout resolves."""
+    if row.kind not in HOLD_KINDS:
+        return None
+    return row.ref_id if row.kind == "pending" else row.pending_id
+
+
+def _reservations_for(s: Session, rows) -> dict[int, ReservationView]:
+    """``{hold id: reservation}`` for the holds a page names (each hold records the reservation it is for), in two
+    queries: the holds' reasons, then the reservations with their lines."""
+    holds = sorted({hold for hold in (_hold_of(row) for row in rows) if hold is not None})
+    if not holds:
+        return {}
+    reasons = {hold_id: int(reason) for hold_id, reason in s.execute(_HOLD_REASONS, {"ids": holds})
+               if str(reason).isdigit()}
+    if not reasons:
+        return {}
+    found = {view.id: view for view in reservation_views(s, RESERVATION.where(R.c.id.in_(sorted(set(
+        reasons.values())))))}
+    return {hold_id: found[reason] for hold_id, reason in reasons.items() if reason in found}

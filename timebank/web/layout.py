@@ -39,6 +39,7 @@ class NavLink:
 NAVIGATION = (
     NavLink("home.index", _l("Home"), frozenset({"admin", "staff", "supervisor", "volunteer"})),
     NavLink("record_book.mine", _l("My record book"), frozenset({"volunteer"})),
+    NavLink("exchange.index", _l("Exchange goods"), frozenset({"volunteer"})),
     NavLink("centers.index", _l("Centers"), frozenset({"admin"})),
     NavLink("service_requests.index", _l("Service requests"), frozenset({"admin", "staff", "volunteer"})),
     NavLink("volunteers.index", _l("Volunteers"), frozenset({"admin", "staff"})),
@@ -46,6 +47,8 @@ NAVIGATION = (
     NavLink("hours_import.index", _l("Import records"), frozenset({"admin", "staff"})),
     NavLink("users.index", _l("Users"), frozenset({"admin"})),
     NavLink("service_types.index", _l("Service types"), frozenset({"admin"})),
+    NavLink("catalog.index", _l("Catalog"), frozenset({"admin"})),
+    NavLink("drives.index", _l("Drives"), frozenset({"admin", "staff"})),
     NavLink("record_reviews.index", _l("Rate service records"), frozenset({"supervisor"})),
     NavLink("anomalies.index", _l("Anomalies"), frozenset({"admin", "staff", "supervisor"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
