@@ -324,7 +324,8 @@ def test_walk_ups_at_five_desks_for_three_units_then_the_ledger_check_command_is
     assert (final["held"], final["sold"], final["left"]) == (0, 3, 0)
     assert live.db.transaction(lambda s: s.scalar(select(func.count()).select_from(Reservation.__table__)),
                                readonly=True) >= 3
-    done = subprocess.run([TIMEBANK, "ledger", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False, env={**os.environ, "TIMEBANK_DATABASE_URL": live.url, "TIMEBANK_SECRET_KEY": SECRET})
+    environment = {**os.environ, "TIMEBANK_DATABASE_URL": live.url, "TIMEBANK_SECRET_KEY": SECRET}
+    done = subprocess.run([TIMEBANK, "ledger", "check"], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=120, check=False)
     assert done.returncode == 0, f"timebank ledger check:\n{done.stdout}\n{done.stderr}"
     assert "every invariant holds" in done.stdout
