@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """How fast is the ledger, and what does the application cost on top of the SQL it sends?
 
-For each backend (SQLite, PostgreSQL), operation (mint; hold+post) and number of worker threads, it runs the operation
+For each backend (SQLite, PostgreSQL), operation (mint; hold+post into the one city-wide sink; hold+post spread over
+the redemption sinks of 16 centers, as a drive day's pickups are) and number of worker threads, it runs the operation
 through ``timebank.ledger.standalone`` (*app*: the session-form postings of ``timebank.ledger.postings``, each
 in a transaction of its own) and through the bare driver (*raw*: sqlite3 / psycopg, the same SQL text
 in the same transactions) in alternating slices, and prints operations per second and the ratio app/raw as a Markdown
@@ -56,6 +57,7 @@ HOLD_TIMEOUT = timedelta(minutes=15)
 FUNDS = 10**11  # one lot per hold+post volunteer, never exhausted
 WARMUP_OPS = 8  # > psycopg's prepare_threshold (5): both paths time prepared statements
 MAX_PG_CONNECTIONS = 40
+CENTERS = 16  # redemption sinks for "hold+post per center"
 
 
 def log(message: str) -> None:
@@ -358,6 +360,10 @@ class Bench:
         standalone.ensure_system_accounts(self.setup_db)
         self.issuer = standalone.open_account(self.setup_db, code="issuance:bench-center", kind="issuance")
         self.sink = standalone.open_account(self.setup_db, code=ledger_accounts.REDEMPTION_SINK, kind="redemption")
+        # A city's centers, each with its own redemption sink (what create_center opens): "hold+post per center"
+        # spreads the workers over them as a drive day spreads pickups, where "hold+post" sends all to one sink.
+        self.center_sinks = [standalone.open_account(self.setup_db, code=f"redemption:bench-{n}", kind="redemption",
+                                                     center_id=n + 1) for n in range(CENTERS)]
         self.serial = 0
 
     def app_db(self, workers: int) -> Database:
@@ -402,6 +408,19 @@ def app_hold_post(bench: Bench):
     return op
 
 
+def center_sink(bench: Bench, account: int) -> int:
+    """The pickup center of a worker's volunteer: the workers spread evenly over the centers' sinks."""
+    return bench.center_sinks[account % len(bench.center_sinks)]
+
+
+def app_hold_post_per_center(bench: Bench):
+    def op(db, account, key):
+        hold = standalone.place_hold(db, account_id=account, to_account_id=center_sink(bench, account), amount=100,
+                                     timeout=HOLD_TIMEOUT, key=key + "h", cause=CAUSE)
+        return standalone.post_hold(db, hold_id=hold.id, key=key + "p", cause=CAUSE)
+    return op
+
+
 def raw_mint(bench: Bench):
     return lambda raw, account, key: raw.mint(
         account_id=account, issuer_account_id=bench.issuer, amount=100,
@@ -416,7 +435,16 @@ def raw_hold_post(bench: Bench):
     return op
 
 
-OPERATIONS = {"mint": (app_mint, raw_mint, False), "hold+post": (app_hold_post, raw_hold_post, True)}
+def raw_hold_post_per_center(bench: Bench):
+    def op(raw, account, key):
+        hold = raw.place_hold(account_id=account, to_account_id=center_sink(bench, account), amount=100,
+                              timeout=HOLD_TIMEOUT, key=key + "h")
+        return raw.post_hold(hold_id=hold[0], key=key + "p")
+    return op
+
+
+OPERATIONS = {"mint": (app_mint, raw_mint, False), "hold+post": (app_hold_post, raw_hold_post, True),
+              "hold+post per center": (app_hold_post_per_center, raw_hold_post_per_center, True)}
 
 
 def _normalized(sql: str) -> str:
@@ -653,8 +681,8 @@ def print_report(args, env: dict, costs: dict, cells: dict, reads: dict, checks:
           f"{psycopg.__version__}, SQLite {sqlite3.sqlite_version}"
           + (f", PostgreSQL {env['pg']} on the same machine" if env.get("pg") else "")
           + f". {args.seconds:g} s per path and cell, in {args.rounds} alternating slice(s). Worker threads each "
-          "use their own volunteer; all share one center's issuance account (mint) and the redemption sink "
-          "(hold+post). *app* = `timebank.ledger.standalone` (the session-form postings, each in a transaction of its own); *raw* = the same SQL statements in the same "
+          "use their own volunteer; all share one center's issuance account (mint) and the city-wide redemption "
+          f"sink (hold+post), or spread over {CENTERS} centers' own redemption sinks (hold+post per center). *app* = `timebank.ledger.standalone` (the session-form postings, each in a transaction of its own); *raw* = the same SQL statements in the same "
           "transactions through the bare driver (sqlite3 / psycopg), one connection per worker. A hold+post is two "
           "transactions.\n")
     print("| backend | operation | workers | app ops/s | raw ops/s | app/raw |")

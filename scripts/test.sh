@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-exec .venv/bin/python -m pytest "$@"
+# Two test processes (TEST_WORKERS to change; 0 runs in this process): much of the suite waits on PostgreSQL, Chromium
+# and gunicorn, so two share this 2-core machine well. Each process builds its own template database.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" "$@"

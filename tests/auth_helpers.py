@@ -16,7 +16,7 @@ from timebank.auth.models import ApiToken, SupervisorCenter, User, UserSession
 from timebank.auth.services import _token_hash
 from timebank.centers.models import Center
 from timebank.clock import utcnow
-from timebank.ledger import standalone
+from timebank.ledger import accounts, standalone
 from timebank.volunteers.models import Volunteer
 
 PASSWORD = "Plum-blossom 1987"  # meets the policy
@@ -45,6 +45,8 @@ def make_center(db, code: str | None = None) -> int:
                         created_at=utcnow())
         s.add(center)
         s.flush()
+        accounts.label_account(s, account_id, center_id=center.id)
+        accounts.open_center_sinks(s, center_id=center.id, center_code=code)
         return center.id
 
     return db.transaction(work)

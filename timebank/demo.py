@@ -1,16 +1,17 @@
 """``timebank demo``: a believable demo city — Zhenjiang's centers, their staff, a supervisor, service types and a
 hundred volunteers with Chinese names — built through the same services as everything else.
 
-Idempotent: what exists already (same code, phone or username) is left as it is, so running it twice changes
-nothing the second time. Later features add their own steps (a month of service records, an open drive) to
-``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
+Idempotent: what exists already (same code, phone or username; the same record, request or check-in) is left as it
+is, so running it twice changes nothing the second time. The month of service ends on the day the demo city was
+founded, so a run on a later day finds that month instead of adding another. Later features add their own steps (an
+open drive) to ``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
 """
 from __future__ import annotations
 
 import random
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 from typing import Callable
 
@@ -19,15 +20,20 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from timebank.auth.access import Principal
-from timebank.centers.services import create_center
+from timebank.auth.services import load_principal
+from timebank.centers.services import create_center, list_centers
+from timebank.check_ins import services as check_ins
 from timebank.cli import exit_with_error
 from timebank.db import Database, get_db
 from timebank.errors import AlreadyExists, DomainError
 from timebank.hours import services as hours
 from timebank.hours.queries import list_records
+from timebank.service_requests import queries as request_queries
+from timebank.service_requests import services as service_requests
+from timebank.service_requests.rules import LIVE_STATUSES
 from timebank.service_types.services import create_service_type
 from timebank.users.rules import one_time_password
-from timebank.users.services import create_user, ensure_first_admin
+from timebank.users.services import create_user, ensure_first_admin, list_users
 from timebank.volunteers.services import create_volunteer, list_volunteers
 
 ACTOR = Principal.system("demo")
@@ -91,7 +97,7 @@ def seed_demo(db: Database, *, password: str | None = None, validity_days: int =
     city = DemoCity(password=password or one_time_password(), validity_days=validity_days, timezone=timezone,
                     now=now)
     for step in STEPS:
-        if records or step is not _service_records:  # tests that place their own records on a quiet calendar
+        if records or step not in SERVICE_STEPS:  # tests that place their own records on a quiet calendar
             step(db, city)
     return city
 
@@ -138,9 +144,8 @@ def _service_records(db: Database, city: DemoCity) -> None:
     """A month of service: three records a volunteer at their home center, in daytime hours. Older ones approved
     (credits and a receipt), the last days' pending, one reversed, many rated by the resident. Running it again
     finds each slot taken (``overlap``) and adds nothing."""
-    zone = ZoneInfo(city.timezone)
-    now = city.now or datetime.now(zone)
-    today = now.astimezone(zone).date()
+    zone, now = _clock(city)
+    today = _last_day(db, city)
     volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
     logged = _logged_slots(db)  # a reversed record frees its time; the demo must not log it again
     approved: list[int] = []
@@ -150,7 +155,7 @@ def _service_records(db: Database, city: DemoCity) -> None:
             continue
         for slot in range(RECORDS_PER_VOLUNTEER):
             chance = random.Random(f"{volunteer['phone']}/{slot}")  # the same record every run, whatever came before
-            day = today - timedelta(days=1 + slot * 9 + number % 9)
+            day = today - timedelta(days=_staff_days(number)[slot])
             start = datetime.combine(day, time(chance.choice((8, 9, 10, 13, 14, 15)), chance.choice((0, 30))),
                                      tzinfo=zone)
             minutes = chance.choice((60, 90, 120, 120, 150, 180))
@@ -160,15 +165,17 @@ def _service_records(db: Database, city: DemoCity) -> None:
                 city.count("service records", False)
                 continue
             try:
+                # Staff write it up the same afternoon, as centers do (not today: that would be a late entry).
+                entered = start + timedelta(minutes=minutes + chance.randint(15, 240))
                 record = hours.log_record(db, actor=ACTOR, volunteer_id=profile.id, center=volunteer["home_center"],
                                           service_type=service_type, started_at=start,
-                                          ended_at=start + timedelta(minutes=minutes), now=now)
+                                          ended_at=start + timedelta(minutes=minutes), now=min(entered, now))
             except hours.Overlap:
                 city.count("service records", False)
                 continue
             city.count("service records", True)
             if rating is not None:
-                hours.confirm_record(db, actor=ACTOR, record_id=record.id, rating=rating, now=now)
+                hours.confirm_record(db, actor=ACTOR, record_id=record.id, rating=rating, now=min(entered, now))
             if (today - day).days > PENDING_DAYS:
                 approved.append(record.id)
     for start in range(0, len(approved), 50):
@@ -178,13 +185,344 @@ def _service_records(db: Database, city: DemoCity) -> None:
         hours.reverse_record(db, actor=ACTOR, record_id=approved[0], reason="登记时选错了志愿者", now=now)
 
 
+# --- Requests (点单 → 领办) and check-ins: where the rest of the month's service came from ---------------------------
+
+PAST_REQUESTS = ((15, 27), (8, 14), (4, 7), (1, 3))  # per center, how many days ago each was served (the last pending)
+UPCOMING_DAYS = (1, 2, 4)  # per center, requests in the coming days: open to claim (a few claimed, one cancelled)
+CHECK_IN_DAYS = ((5, 27), (1, 3))  # per center, how many days ago volunteers checked in and out at the poster
+LEFT_OPEN = ("DT01", (6, 12))  # one check-in never closed: 12 hours later a record flagged "no check-out"
+# Upcoming requests that are not simply open: (center, index) → fate. The first demo volunteer (JK01, who signs
+# in) has claimed one and still sees two at JK01 to claim; staff see one cancelled.
+UPCOMING_FATES = {("JK01", 0): "claimed", ("JK01", 1): "half-claimed", ("RZ01", 2): "cancelled"}
+# The poster's text goes straight to the check-in service (as a phone's camera would hand it over): no one opens the
+# address, so its host only has to be one a poster code can carry.
+POSTER_PREFIX = "HTTP://LOCALHOST"
+
+# Where the residents live: two neighbourhoods (小区) of each center's street.
+NEIGHBOURHOODS = {
+    "JK01": ("花山湾新村", "鼎石山小区"),
+    "JK02": ("梳儿巷小区", "桃花坞新村"),
+    "RZ01": ("宝塔路新村", "朱方路小区"),
+    "RZ02": ("金山新村", "西津渡小区"),
+    "DT01": ("高资新村", "高资老街小区"),
+    "XQ01": ("丁卯新村", "檀山路小区"),
+}
+ELDERS = ("张奶奶", "李爷爷", "王阿姨", "刘奶奶", "陈爷爷", "赵奶奶", "孙爷爷", "周阿姨", "吴奶奶", "徐爷爷",
+          "朱奶奶", "马爷爷", "胡奶奶", "杨爷爷")
+HOSPITALS = ("江苏大学附属医院", "镇江市第一人民医院", "镇江市中医院", "镇江市第四人民医院")
+# A service at the resident's home (or, escorting, at the hospital): (type, minutes it takes, hours it starts, notes).
+HOME_SERVICES = (
+    ("companionship", (60, 90, 120), (9, 10, 14, 15),
+     ("老人独居，子女在外地，想有人陪着说说话", "陪老人下楼晒晒太阳，在小区里走一走", "老伴走了不久，老人心里闷，多陪老人聊聊")),
+    ("meal-delivery", (60,), (10, 11),
+     ("把助餐点的午饭送上门，少油少盐", "老人牙口不好，饭菜要软一些", "送餐时看看老人有没有按时吃药")),
+    ("cleaning", (120, 150), (9, 14),
+     ("擦窗户、拖地，老人腰不好弯不下去", "天冷了，帮忙把厚被子翻出来晒一晒", "厨房油烟机和灶台要清洗一下")),
+    ("medical-escort", (150, 180), (7, 8),
+     ("复查血压，帮忙挂号、取药，从家里接送", "去眼科复诊，老人看不清路，需要全程陪同", "抽血化验要空腹，早上从家里出发")),
+)
+# A class at the center, taught by two volunteers: (type, room, who it is for, notes).
+CLASSES = (
+    ("smartphone-class", "中心二楼活动室", "社区老年学员（约15人）",
+     ("教大家用微信视频通话、发语音", "教大家在手机上预约挂号、查医保")),
+    ("singing-class", "中心一楼多功能厅", "老年合唱队（约20人）",
+     ("排练《茉莉花》，准备社区新年联欢会", "教唱《我和我的祖国》，顺便练练气息")),
+)
+CENTER_ACTIVITIES = ("companionship", "singing-class", "smartphone-class")  # what volunteers check in at the center for
+COMMENTS = ("小伙子很耐心，谢谢", "来得准时，做事细致", "陪我说了好多话，心里舒坦", "打扫得真干净", "讲得慢，我都学会了",
+            "饭菜送来还是热的", None, None)
+CANCEL_REASON = "老人的女儿这周从南京回来照顾，暂时不用上门了"
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    center: str
+    service_type: str
+    resident: str
+    place: str
+    note: str
+    starts_at: datetime
+    ends_at: datetime
+    volunteers_needed: int
+    volunteers: tuple[str, ...]  # the phones of who takes it: a volunteer who signs in claims it, staff assign others
+    fate: str  # done | claimed | half-claimed | open | cancelled
+    days_ago: int  # negative: in the coming days
+    rating: int | None = None
+    comment: str | None = None
+
+    @property
+    def key(self) -> tuple[str, datetime, str]:
+        return self.center, self.starts_at, self.resident
+
+
+@dataclass(frozen=True)
+class CheckInPlan:
+    center: str
+    phone: str
+    service_type: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None  # None: never checked out
+    days_ago: int
+
+
+def demo_plans(today: date, zone: ZoneInfo) -> tuple[list[RequestPlan], list[CheckInPlan]]:
+    """The requests and check-ins of the demo month ending ``today``: the same ones every run of a day, whatever the
+    database holds. A volunteer serves at most once a day, never on a day the staff logged their records, so no
+    record overlaps another."""
+    people = demo_volunteers()
+    busy = {(person["phone"], day) for number, person in enumerate(people, start=1) for day in _staff_days(number)}
+    by_center = {code: [p["phone"] for p in people if p["home_center"] == code] for code, _, _ in CENTERS}
+
+    def take(chance: random.Random, code: str, days: range, count: int, first: str | None = None,
+             besides: str | None = None):
+        """A day in ``days`` and ``count`` of the center's volunteers free that day (``first`` among them, ``besides``
+        not)."""
+        for day in chance.sample(list(days), len(days)):
+            if first is not None and (first, day) in busy:
+                continue
+            others = [phone for phone in by_center[code]
+                      if phone not in (first, besides) and (phone, day) not in busy]
+            chance.shuffle(others)
+            chosen = ([first] if first else []) + others
+            if len(chosen) >= count:
+                busy.update((phone, day) for phone in chosen[:count])
+                return day, tuple(chosen[:count])
+        raise RuntimeError(f"no free volunteers at {code}")  # a hundred volunteers leave plenty: a bug if seen
+
+    def at(day: int, hour: int, minute: int) -> datetime:
+        return datetime.combine(today - timedelta(days=day), time(hour, minute), tzinfo=zone)
+
+    requests: list[RequestPlan] = []
+    for code, _, _ in CENTERS:
+        first = by_center[code][0]  # each center's first volunteer (the first two sign in): a request, a check-in
+        past = [(band, "done") for band in PAST_REQUESTS]
+        upcoming = [((-ahead, -ahead), UPCOMING_FATES.get((code, index), "open"))
+                    for index, ahead in enumerate(UPCOMING_DAYS)]
+        for index, ((low, high), fate) in enumerate(past + upcoming):
+            chance = random.Random(f"demo-request/{code}/{index}")
+            kind = chance.choice(("home",) * 3 + ("class",)) if fate != "half-claimed" else "class"
+            if kind == "class":
+                service_type, place, resident, notes = chance.choice(CLASSES)
+                hour, minutes, needed = chance.choice((9, 14)), 90, 2
+            else:
+                service_type, durations, hours_, notes = chance.choice(HOME_SERVICES)
+                hour, minutes, needed = chance.choice(hours_), chance.choice(durations), 1
+                building, elder = chance.randint(1, 28), chance.choice(ELDERS)
+                resident = f"{building}号楼 {elder}"
+                home = (f"{chance.choice(NEIGHBOURHOODS[code])}{building}号楼{chance.randint(1, 3)}单元"
+                        f"{chance.randint(1, 6)}0{chance.randint(1, 2)}室")
+                place = f"{chance.choice(HOSPITALS)}（从{home}接送）" if service_type == "medical-escort" else home
+            claimants = {"done": needed, "claimed": needed, "half-claimed": 1}.get(fate, 0)
+            # The first volunteer takes the center's first request and its claimed one, and leaves the half-claimed
+            # one's last place for themselves to claim on the phone.
+            day, volunteers = take(chance, code, range(low, high + 1), claimants,
+                                   first=first if (index == 0 or fate == "claimed") and claimants else None,
+                                   besides=first if fate == "half-claimed" else None)
+            starts_at = at(day, hour, chance.choice((0, 30)))
+            rating = chance.choice((5, 5, 5, 4, 4, 3)) if fate == "done" and chance.random() < 0.7 else None
+            requests.append(RequestPlan(
+                center=code, service_type=service_type, resident=resident, place=place, note=chance.choice(notes),
+                starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), volunteers_needed=needed,
+                volunteers=volunteers, fate=fate, days_ago=day, rating=rating,
+                comment=chance.choice(COMMENTS) if rating else None))
+
+    check_ins: list[CheckInPlan] = []
+    bands = [(code, index, band) for code, _, _ in CENTERS for index, band in enumerate(CHECK_IN_DAYS)]
+    for code, index, (low, high) in bands + [(LEFT_OPEN[0], "left-open", LEFT_OPEN[1])]:
+        chance = random.Random(f"demo-check-in/{code}/{index}")
+        day, (phone,) = take(chance, code, range(low, high + 1), 1, first=by_center[code][0] if index == 0 else None)
+        arrived = at(day, chance.choice((8, 13)), chance.randint(30, 59))
+        left = None if index == "left-open" else arrived + timedelta(minutes=chance.randint(80, 170))
+        check_ins.append(CheckInPlan(center=code, phone=phone, service_type=chance.choice(CENTER_ACTIVITIES),
+                                     checked_in_at=arrived, checked_out_at=left, days_ago=day))
+    return requests, check_ins
+
+
+def _service_requests(db: Database, city: DemoCity) -> None:
+    """Requests of the month through the requests' own use cases: staff post them (点单), the volunteers claim them
+    (领办: the ones who sign in themselves, staff assign the others), and those done are completed into pending
+    records, rated by the resident, and approved but for the last days'. A few wait in the coming days, open to
+    claim; one was cancelled. Running it again finds each request (same center, start and resident) and adds
+    nothing."""
+    zone, now = _clock(city)
+    plans, _ = demo_plans(_last_day(db, city), zone)
+    volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
+    staff, signed_in = _staff_principals(db), _volunteer_principals(db)
+    existing = {(r.center, r.starts_at, r.resident): r for r in _all_requests(db)}
+    occupied = _occupied(db)
+    approved: list[int] = []
+    for plan in plans:
+        people = [volunteers.get(phone) for phone in plan.volunteers]
+        if None in people:
+            continue
+        actor = staff.get(plan.center, ACTOR)
+        request = existing.get(plan.key)
+        city.count("service requests", request is None)
+        if request is None:
+            if plan.fate == "done" and not all(_free(occupied, p.id, plan.starts_at, plan.ends_at) for p in people):
+                continue  # someone's time was logged meanwhile: leave this one out rather than overlap it
+            posted = plan.starts_at - timedelta(days=2) if plan.days_ago > 0 else now - timedelta(hours=3)
+            request = service_requests.post_request(
+                db, actor=actor, center=plan.center, service_type=plan.service_type, resident=plan.resident,
+                starts_at=plan.starts_at, ends_at=plan.ends_at, place=plan.place, note=plan.note,
+                volunteers_needed=plan.volunteers_needed, now=posted)
+        if request.status not in LIVE_STATUSES:
+            continue  # done before (or changed by someone trying the demo): left as it is
+        claimed_at = min(request.created_at + timedelta(hours=1), now)
+        for person in people:
+            if person.id not in request.volunteer_ids:
+                volunteer = signed_in.get(person.id)
+                request = service_requests.claim_request(db, actor=volunteer or actor, request_id=request.id,
+                                                         volunteer_id=None if volunteer else person.id,
+                                                         now=claimed_at)
+        if plan.fate == "cancelled":
+            service_requests.cancel_request(db, actor=actor, request_id=request.id, reason=CANCEL_REASON,
+                                            now=now - timedelta(hours=1))
+        if plan.fate != "done":
+            continue
+        closed_at = min(plan.ends_at + timedelta(minutes=40), now)
+        request = service_requests.complete_request(db, actor=actor, request_id=request.id,
+                                                    started_at=plan.starts_at, ended_at=plan.ends_at, now=closed_at)
+        for record in request.records:
+            occupied.setdefault(record.volunteer_id, []).append((plan.starts_at, plan.ends_at))
+            if plan.rating is not None:
+                hours.confirm_record(db, actor=actor, record_id=record.id, rating=plan.rating, comment=plan.comment,
+                                     now=closed_at)
+            if plan.days_ago > PENDING_DAYS:
+                approved.append(record.id)
+    _approve(db, city, approved)
+
+
+def _check_ins(db: Database, city: DemoCity) -> None:
+    """Volunteers checking in and out at their center's poster, through the check-in use cases with the clock of
+    that day: each pair of scans leaves a pending record (approved but for the last days'); one check-in was never
+    closed and, 12 hours on, became a record flagged "no check-out" that waits for staff to set its end. Running it
+    again finds each record (same volunteer and start) and adds nothing."""
+    zone, now = _clock(city)
+    _, plans = demo_plans(_last_day(db, city), zone)
+    volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
+    staff, signed_in = _staff_principals(db), _volunteer_principals(db)
+    records = _all_records(db)
+    logged = {(record.volunteer_id, record.started_at) for record in records}
+    occupied = _occupied(db, records)
+    approved: list[int] = []
+    left_open: list[datetime] = []
+    for plan in sorted(plans, key=lambda p: p.checked_in_at):
+        person = volunteers.get(plan.phone)
+        if person is None:
+            continue
+        if (person.id, plan.checked_in_at) in logged:
+            city.count("check-ins", False)
+            continue
+        if not _free(occupied, person.id, plan.checked_in_at,
+                     plan.checked_out_at or plan.checked_in_at + check_ins.STALE_AFTER):
+            continue
+        # A volunteer without a sign-in of their own scans as themselves all the same (the demo has two sign-ins).
+        volunteer = signed_in.get(person.id) or Principal(user_id=None, username=person.phone, role="volunteer",
+                                                          volunteer_id=person.id, display_name=person.name)
+        poster = staff.get(plan.center, ACTOR)
+        arrived = _scan(db, poster, volunteer, plan, plan.checked_in_at)
+        city.count("check-ins", not arrived.repeat)
+        if plan.checked_out_at is None:
+            left_open.append(plan.checked_in_at)
+            continue
+        left = _scan(db, poster, volunteer, plan, plan.checked_out_at)
+        if left.record is not None and plan.days_ago > PENDING_DAYS:
+            approved.append(left.record.id)
+    for opened in left_open:  # the job, run that evening: the open check-in becomes a flagged record
+        check_ins.close_stale_check_ins(db, now=min(opened + check_ins.STALE_AFTER + timedelta(minutes=5), now))
+    _approve(db, city, approved)
+
+
+def _scan(db: Database, poster: Principal, volunteer: Principal, plan: CheckInPlan, at: datetime):
+    """The volunteer scans the code the center's poster showed a few seconds before ``at``."""
+    shown = check_ins.poster_code(db, actor=poster, center=plan.center, prefix=POSTER_PREFIX,
+                                  now=at - timedelta(seconds=12))
+    return check_ins.scan(db, actor=volunteer, text=shown.text, service_type=plan.service_type, now=at)
+
+
+def _approve(db: Database, city: DemoCity, record_ids: list[int]) -> None:
+    _, now = _clock(city)
+    for start in range(0, len(record_ids), 50):
+        hours.approve_records(db, actor=ACTOR, record_ids=record_ids[start:start + 50],
+                              validity_days=city.validity_days, now=now)
+
+
+def _clock(city: DemoCity) -> tuple[ZoneInfo, datetime]:
+    zone = ZoneInfo(city.timezone)
+    return zone, city.now or datetime.now(zone)
+
+
+def _last_day(db: Database, city: DemoCity) -> date:
+    """The day the demo month ends: the day the demo city was founded (its first center was created), not today, so
+    a run on a later day finds the same month instead of adding another one beside it."""
+    zone, now = _clock(city)
+    today = now.astimezone(zone).date()
+    code = CENTERS[0][0]
+    founded = [c.created_at.astimezone(zone).date() for c in list_centers(db, actor=ACTOR, search=code).items
+               if c.code == code]
+    return min(founded + [today])
+
+
+def _staff_principals(db: Database) -> dict[str, Principal]:
+    """Each center's demo staff member, as they act on the center's requests and poster."""
+    found = {}
+    for code, _, _ in CENTERS:
+        username = f"staff-{code.lower()}"
+        for user in list_users(db, actor=ACTOR, search=username, role="staff").items:
+            principal = load_principal(db, user.id) if user.username == username else None
+            if principal is not None:
+                found[code] = principal
+    return found
+
+
+def _volunteer_principals(db: Database) -> dict[int, Principal]:
+    """The demo volunteers who sign in, by volunteer id."""
+    users = list_users(db, actor=ACTOR, search=PHONE_PREFIX, role="volunteer", per_page=200).items
+    principals = (load_principal(db, user.id) for user in users)
+    return {p.volunteer_id: p for p in principals if p is not None and p.volunteer_id is not None}
+
+
+def _all_requests(db: Database) -> list:
+    found, page = [], 1
+    while True:
+        batch = request_queries.list_requests(db, actor=ACTOR, page=page, per_page=200)
+        found.extend(batch.items)
+        if page >= batch.pages:
+            return found
+        page += 1
+
+
+def _occupied(db: Database, records: list | None = None) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each volunteer's time already taken by a pending or approved record."""
+    taken: dict[int, list[tuple[datetime, datetime]]] = {}
+    for record in _all_records(db) if records is None else records:
+        if record.status in ("pending", "approved"):
+            taken.setdefault(record.volunteer_id, []).append((record.started_at, record.ended_at))
+    return taken
+
+
+def _free(occupied: dict, volunteer_id: int, start: datetime, end: datetime) -> bool:
+    return all(not (taken_start < end and taken_end > start)
+               for taken_start, taken_end in occupied.get(volunteer_id, ()))
+
+
+def _staff_days(number: int) -> tuple[int, ...]:
+    """How many days ago the staff logged volunteer ``number``'s records (fixed: the later steps keep off them)."""
+    return tuple(1 + slot * 9 + number % 9 for slot in range(RECORDS_PER_VOLUNTEER))
+
+
 def _logged_slots(db: Database) -> set[tuple[int, datetime]]:
-    slots, page = set(), 1
+    return {(record.volunteer_id, record.started_at) for record in _all_records(db)}
+
+
+def _all_records(db: Database) -> list:
+    found, page = [], 1
     while True:
         batch = list_records(db, actor=ACTOR, page=page, per_page=200)
-        slots.update((record.volunteer_id, record.started_at) for record in batch.items)
+        found.extend(batch.items)
         if page >= batch.pages:
-            return slots
+            return found
         page += 1
 
 
@@ -229,12 +567,17 @@ def _created(create: Callable[[], object]) -> bool:
 
 
 STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users,
-                                                     _service_records]
+                                                     _service_records, _service_requests, _check_ins]
+# The steps that put service on the calendar (left out by tests that place their own records).
+SERVICE_STEPS = (_service_records, _service_requests, _check_ins)
 
 
 @click.command("demo", help="Seed a believable demo city (Zhenjiang): centers, staff, a supervisor, service types, "
                             "a hundred volunteers and a month of their service records (approved with receipts, "
-                            "pending, one reversed). Running it again adds only what is missing.")
+                            "pending, one reversed), some logged by staff, some from service requests the volunteers "
+                            "claimed and some from check-ins at the centers' posters (one never checked out), and "
+                            "requests in the coming days open to claim (one cancelled). Running it again adds only "
+                            "what is missing.")
 @click.option("--password-stdin", is_flag=True, help="read the demo users' password from standard input "
                                                      "(default: a generated one, printed)")
 @with_appcontext

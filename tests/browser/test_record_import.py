@@ -20,9 +20,13 @@ pytestmark = sqlite_only
 DAY = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=2)).date().isoformat()
 HEADER = "志愿者手机号,志愿者姓名,服务类型,日期,开始时间,结束时间,备注\n"
 WORDS = {
-    "zh": {"check": "检查文件", "file": "CSV 或 XLSX 文件", "bad": "结束时间必须晚于开始时间。", "column": "结束时间",
+    # 15:00 to 14:00 is read as ending the next day (as on the staff's form), which is too long: said so.
+    "zh": {"check": "检查文件", "file": "CSV 或 XLSX 文件",
+           "bad": "结束时间早于开始时间，按次日 14:00 结束计算，超过了一条服务记录最长 12 小时的限制。", "column": "结束时间",
            "confirm": "导入 2 条服务记录", "done": "新建 2 条服务记录", "template": "XLSX 模板"},
-    "en": {"check": "Check the file", "file": "CSV or XLSX file", "bad": "The end must be after the start.",
+    "en": {"check": "Check the file", "file": "CSV or XLSX file",
+           "bad": "The end time is earlier than the start, so the service is taken to end the next day at 14:00: that "
+                  "is longer than the 12 hours a service record may last.",
            "column": "End time", "confirm": "Import 2 service records", "done": "2 service records waiting",
            "template": "XLSX template"},
 }

@@ -114,7 +114,7 @@ def test_overlap_and_a_backwards_period_are_shown_beside_their_fields_in_chinese
     assert overlap.status_code == 409
     message = error_beside(text(overlap), "volunteer_id")
     assert "李建国" in message and "09:00" in message and "11:00" in message and "重叠" in message, message
-    backwards = client.post("/records/new", data=form(volunteer, "15:00", "14:00"))
+    backwards = client.post("/records/new", data=form(volunteer, "15:00", "15:00"))
     assert backwards.status_code == 422 and "结束" in error_beside(text(backwards), "end")
     both = text(client.post("/records/new", data={**form(volunteer, "15:00", "14:00"), "volunteer_id": ""}))
     assert error_beside(both, "volunteer_id") and "结束" in error_beside(both, "end")  # one submission, every field
@@ -123,6 +123,54 @@ def test_overlap_and_a_backwards_period_are_shown_beside_their_fields_in_chinese
     client.set_cookie("tb_lang", "en")
     english = error_beside(text(client.post("/records/new", data=form(volunteer, "10:00", "12:00"))), "volunteer_id")
     assert "overlaps" in english and "09:00" in english, english
+
+
+def days_ago(days: int) -> str:
+    return (datetime.now(SHANGHAI) - timedelta(days=days)).date().isoformat()
+
+
+def test_an_end_earlier_than_the_start_is_the_next_day_and_says_so(desk):
+    client = signed_in(desk.app, desk.staff)
+    assert "22:00 至次日 02:00" in text(client.get("/records/new"))  # the end's hint says how it is read
+    day = days_ago(2)
+    response = client.post("/records/new", data=form(desk.teachers[0].id, "22:00", "02:00", day=day))
+    assert response.status_code == 302, text(response)
+    record = queries.get_record(desk.db, actor=SYSTEM, record_id=int(response.headers["Location"].rsplit("/", 1)[1]))
+    started, ended = record.started_at.astimezone(SHANGHAI), record.ended_at.astimezone(SHANGHAI)
+    assert (started.date().isoformat(), started.strftime("%H:%M"), record.minutes) == (day, "22:00", 240)
+    assert (ended - started, ended.strftime("%H:%M")) == (timedelta(hours=4), "02:00")
+    assert "22:00–次日 02:00" in text(client.get(f"/records/{record.id}"))
+    assert "次日 02:00" in text(client.get("/records/?status=pending"))
+    client.set_cookie("tb_lang", "en")
+    assert "22:00–next day 02:00" in text(client.get(f"/records/{record.id}"))
+
+
+def test_a_group_activity_through_the_night_ends_the_next_day(desk):
+    client = signed_in(desk.app, desk.staff)
+    data = {**form(0, "21:30", "00:30", day=days_ago(2)), "volunteer_ids": [str(t.id) for t in desk.teachers[:2]]}
+    del data["volunteer_id"]
+    assert client.post("/records/new/group", data=data).status_code == 302
+    records = queries.list_records(desk.db, actor=SYSTEM, status="pending").items
+    assert [r.minutes for r in records] == [180, 180]
+    assert all(r.ended_at.astimezone(SHANGHAI).strftime("%H:%M") == "00:30" for r in records)
+    assert text(client.get("/records/?status=pending")).count("21:30–次日 00:30") == 2
+
+
+def test_a_night_longer_than_12_hours_is_refused_and_says_it_was_read_as_the_next_day(desk):
+    client = signed_in(desk.app, desk.staff)
+    for path, data in (("/records/new", form(desk.teachers[1].id, "22:00", "11:00", day=days_ago(2))),
+                       ("/records/new/group", {**form(0, "22:00", "11:00", day=days_ago(2)),
+                                               "volunteer_ids": [str(desk.teachers[1].id)]})):
+        refused = client.post(path, data=data)
+        message = error_beside(text(refused), "end")
+        assert refused.status_code == 422 and "次日 11:00" in message and "12 小时" in message, message
+    assert queries.list_records(desk.db, actor=SYSTEM).total == 0
+    exactly = client.post("/records/new", data=form(desk.teachers[1].id, "22:00", "10:00", day=days_ago(2)))
+    assert exactly.status_code == 302  # 12 hours to the minute is allowed
+    client.set_cookie("tb_lang", "en")
+    english = error_beside(text(client.post("/records/new", data=form(desk.teachers[2].id, "22:00", "11:00",
+                                                                      day=days_ago(2)))), "end")
+    assert "next day at 11:00" in english and "12 hours" in english, english
 
 
 def test_approving_the_ticked_records_twice_pays_once_and_says_so(desk):

@@ -10,6 +10,7 @@ import pytest
 from tests.auth_helpers import mint_session_key
 from timebank.auth.access import Principal
 from timebank.db import get_db
+from timebank.hours import services
 from timebank.service_types.services import create_service_type
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -114,3 +115,19 @@ def test_staff_open_a_volunteers_record_book_and_others_get_404(app, client, boo
 def test_a_volunteer_cannot_open_another_volunteers_book_page(app, client, book, make_user):
     sign_in(app, client, make_user("volunteer", center="C001"))
     assert client.get(f"/volunteers/{book.vid}/record-book").status_code == 404
+
+
+def test_a_statement_carries_the_soonest_20_lots_and_the_account_all_of_them(app, client, book):
+    db, system = get_db(app), Principal.system("test")
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3)
+    made = [services.log_record(db, actor=system, volunteer_id=book.vid, center="C001", service_type="visit",
+                                started_at=start - timedelta(hours=2 * n + 2),
+                                ended_at=start - timedelta(hours=2 * n + 1)).id for n in range(24)]
+    for n, record_id in enumerate(made):  # one lot each, a day apart in validity: soonest first is a real order
+        services.approve_records(db, actor=system, record_ids=[record_id], validity_days=700 + n)
+    account = client.get(f"/api/v1/volunteers/{book.vid}/account", headers=book.volunteer).get_json()
+    statement = client.get(f"/api/v1/volunteers/{book.vid}/statement", headers=book.volunteer).get_json()
+    assert account["lot_count"] == len(account["lots"]) == 25
+    assert statement["account"]["lot_count"] == 25 and len(statement["account"]["lots"]) == 20
+    assert statement["account"]["lots"] == account["lots"][:20]
+    assert statement["account"]["balance"] == account["balance"] == "39.00"

@@ -61,7 +61,7 @@ def post(site, data: bytes, *, dry_run: bool, headers=None, multipart=False, lan
 
 
 def test_a_dry_run_answers_every_bad_line_and_creates_nothing(site):
-    data = (GOOD + f"13900000009,,visit,{DAY},09:00,10:00,\n13800000001,,visit,{DAY},12:00,11:00,\n").encode("gbk")
+    data = (GOOD + f"13900000009,,visit,{DAY},09:00,10:00,\n13800000001,,visit,{DAY},12:00,12:00,\n").encode("gbk")
     answer = post(site, data, dry_run=True, lang="en")
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
@@ -73,8 +73,10 @@ def test_a_dry_run_answers_every_bad_line_and_creates_nothing(site):
 
 
 def test_the_dry_run_speaks_the_readers_language(site):
-    body = post(site, (HEADER + f"13800000001,,visit,{DAY},12:00,11:00,\n").encode(), dry_run=True).get_json()
+    body = post(site, (HEADER + f"13800000001,,visit,{DAY},12:00,12:00,\n").encode(), dry_run=True).get_json()
     assert body["errors"][0]["message"] == "结束时间必须晚于开始时间。"
+    body = post(site, (HEADER + f"13800000001,,visit,{DAY},12:00,11:00,\n").encode(), dry_run=True).get_json()
+    assert body["errors"][0]["message"] == "结束时间早于开始时间，按次日 11:00 结束计算，超过了一条服务记录最长 12 小时的限制。"
 
 
 def test_a_real_import_is_all_or_nothing_and_a_second_one_skips(site):
@@ -164,7 +166,7 @@ def test_the_page_lists_every_bad_line_with_its_column_and_reason(site):
     page = upload(client, (HEADER + f"13800000001,,visit,{DAY},12:00,11:00,\n,,visit,2026-13-01,9:00,10:00,\n")
                   .encode()).get_data(as_text=True)
     assert "没有导入任何数据" in page and 'name="pending"' not in page
-    assert "结束时间必须晚于开始时间。" in page and "不是日期" in page and "结束时间</td>" in page
+    assert "按次日 11:00 结束计算" in page and "不是日期" in page and "结束时间</td>" in page
 
 
 def test_a_volunteers_pending_id_does_not_open_a_record_import(site):

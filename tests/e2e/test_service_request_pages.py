@@ -146,3 +146,19 @@ def test_another_centers_staff_get_not_found(site):
     client = signed_in(app, make_user(db, "staff", center_id=rz.id))
     assert client.get(f"/service-requests/{request.id}").status_code == 404
     assert client.post(f"/service-requests/{request.id}/cancel", data={"reason": "x"}).status_code == 404
+
+
+def test_a_night_service_completed_from_22_to_02_ends_the_next_day(site):
+    app, db, people = site
+    night = datetime.combine((datetime.now(ZONE) - timedelta(days=2)).date(), datetime.min.time().replace(hour=22),
+                             tzinfo=ZONE)
+    request = post(db, people, night)
+    client = signed_in(app, people.staff)
+    assert client.post(f"/service-requests/{request.id}/claim",
+                       data={"volunteer_id": str(people.volunteer_id)}).status_code == 302
+    done = client.post(f"/service-requests/{request.id}/complete", data={
+        "day": night.date().isoformat(), "started_at": "22:00", "ended_at": "02:00",
+        "volunteer_ids": str(people.volunteer_id)})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    [record] = list_records(db, actor=SYSTEM).items
+    assert (record.started_at, record.ended_at, record.minutes) == (night, night + timedelta(hours=4), 240)

@@ -205,6 +205,15 @@ def _check_in_close(db, w):
     return None
 
 
+def _check_in_service_type(db, w):
+    _check_in_open(db, w)
+    create_service_type(db, actor=ADMIN, code="singing", name_zh="教唱歌", credits_per_hour=100)
+    [open_entry] = list_entries(db, actor=ADMIN, action="check_in.open").items
+    check_ins.choose_service_type(db, actor=_volunteer(w), check_in_id=int(open_entry.object_id),
+                                  service_type="singing")
+    return int(open_entry.object_id)
+
+
 def _check_in_stale(db, w):
     _check_in_open(db, w)
     check_ins.close_stale_check_ins(db, now=NOW + timedelta(hours=13))
@@ -230,6 +239,7 @@ ACTIONS = {
     "service_record.set_end": (_record_set_end, "service_record", {}, "staff"),
     "check_in.open": (_check_in_open, "check_in", {}, "volunteer"),
     "check_in.close": (_check_in_close, "check_in", {}, "volunteer"),
+    "check_in.service_type": (_check_in_service_type, "check_in", {"service_type": "singing"}, "volunteer"),
     "check_in.stale": (_check_in_stale, "check_in", {}, "any"),
     # action: (do it, object type, detail it must contain, who: "admin", "staff" or "system")
     "center.create": (lambda db, w: w["center"].id, "center", CENTER_CREATE, "admin"),

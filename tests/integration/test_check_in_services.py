@@ -10,14 +10,21 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
+from timebank.audit.services import list_entries
 from timebank.auth.access import Forbidden, Principal
 from timebank.centers.services import create_center
 from timebank.check_ins import codes, services
-from timebank.check_ins.errors import CheckedInElsewhere, CodeNotValid, CodeTooOld
+from timebank.check_ins.errors import (
+    CheckedInElsewhere,
+    CheckInClosed,
+    CheckInNotFound,
+    CodeNotValid,
+    CodeTooOld,
+)
 from timebank.errors import ValidationFailed
 from timebank.hours import queries
 from timebank.hours import services as hours
-from timebank.service_types.services import create_service_type
+from timebank.service_types.services import create_service_type, update_service_type
 from timebank.volunteers.services import create_volunteer
 
 SYSTEM = Principal.system("test")
@@ -110,6 +117,106 @@ def test_check_out_uses_the_volunteers_last_service_type_at_that_center_or_the_o
     assert scan(db, city, NOW + timedelta(hours=1)).record.service_type == "visit"
     scan(db, city, NOW + timedelta(hours=2))
     assert scan(db, city, NOW + timedelta(hours=3), service_type="singing").record.service_type == "singing"
+
+
+def choose(db, city, check_in_id, code, who=None):
+    return services.choose_service_type(db, actor=who or city.as_wang, check_in_id=check_in_id, service_type=code)
+
+
+def test_the_service_chosen_on_the_open_check_in_is_the_records_type(db, city):
+    hours.log_record(db, actor=city.staff_jk, volunteer_id=city.wang.id, center="JK01", service_type="visit",
+                     started_at=NOW - timedelta(days=1), ended_at=NOW - timedelta(days=1, hours=-1), now=NOW)
+    checked_in = scan(db, city, NOW)
+    assert (checked_in.service_type, checked_in.service_type_chosen) == ("visit", False)  # the guess: the last one
+    chosen = choose(db, city, checked_in.check_in_id, "singing")
+    assert (chosen.status, chosen.service_type, chosen.service_type_chosen) == ("checked_in", "singing", True)
+    assert services.check_in_of(db, actor=city.as_wang, check_in_id=checked_in.check_in_id).service_type == "singing"
+    out = scan(db, city, NOW + timedelta(hours=2))
+    assert (out.check_in_id, out.record.service_type, out.service_type) == (checked_in.check_in_id, "singing",
+                                                                            "singing")
+
+
+def test_a_type_named_when_checking_in_is_kept_and_one_named_at_check_out_wins(db, city):
+    checked_in = scan(db, city, NOW, service_type="VISIT")
+    assert (checked_in.service_type, checked_in.service_type_chosen) == ("visit", True)
+    assert scan(db, city, NOW + timedelta(hours=1)).record.service_type == "visit"
+    scan(db, city, NOW + timedelta(hours=2), service_type="visit")
+    assert scan(db, city, NOW + timedelta(hours=3), service_type="singing").record.service_type == "singing"
+
+
+def test_an_unknown_or_inactive_type_is_refused_and_nothing_changes(db, city):
+    update_service_type(db, actor=SYSTEM, service_type_id=city.visit.id, active=False)
+    with pytest.raises(ValidationFailed) as refused:
+        scan(db, city, NOW, service_type="visit")
+    assert "service_type" in refused.value.fields
+    checked_in = scan(db, city, NOW + timedelta(minutes=1))  # the refused scan opened nothing
+    assert checked_in.repeat is False
+    for code in ("visit", "no-such-type"):
+        with pytest.raises(ValidationFailed):
+            choose(db, city, checked_in.check_in_id, code)
+    assert services.check_in_of(db, actor=city.as_wang, check_in_id=checked_in.check_in_id).service_type_chosen is False
+
+
+def test_only_the_volunteer_of_an_open_check_in_may_choose_its_type(db, city):
+    checked_in = scan(db, city, NOW)
+    with pytest.raises(CheckInNotFound):
+        choose(db, city, checked_in.check_in_id, "visit", who=city.as_li)
+    with pytest.raises(CheckInNotFound):
+        services.check_in_of(db, actor=city.as_li, check_in_id=checked_in.check_in_id)
+    with pytest.raises(Forbidden):
+        choose(db, city, checked_in.check_in_id, "visit", who=city.staff_jk)
+    with pytest.raises(CheckInNotFound):
+        choose(db, city, 999_999, "visit")
+    out = scan(db, city, NOW + timedelta(hours=1))
+    with pytest.raises(CheckInClosed) as refused:
+        choose(db, city, checked_in.check_in_id, "visit")
+    assert refused.value.status == 409 and refused.value.code == "check_in_closed"
+    assert queries.get_record(db, actor=SYSTEM, record_id=out.record.id).service_type == "singing"  # unchanged
+
+
+def test_choosing_is_audited_with_what_it_replaced(db, city):
+    checked_in = scan(db, city, NOW, service_type="visit")
+    choose(db, city, checked_in.check_in_id, "singing")
+    choose(db, city, checked_in.check_in_id, "singing")  # the same again changes nothing, and says nothing
+    entries = list_entries(db, actor=SYSTEM, action="check_in.service_type").items
+    assert [(e.object_id, e.detail, e.actor_role) for e in entries] == [
+        (str(checked_in.check_in_id), {"service_type": "singing", "before": "visit"}, "volunteer")]
+    [opened] = list_entries(db, actor=SYSTEM, action="check_in.open").items
+    assert opened.detail["service_type"] == "visit"
+
+
+def test_a_chosen_type_deactivated_before_the_check_out_gives_way_to_the_usual_guess(db, city):
+    checked_in = scan(db, city, NOW)
+    choose(db, city, checked_in.check_in_id, "visit")
+    update_service_type(db, actor=SYSTEM, service_type_id=city.visit.id, active=False)
+    assert scan(db, city, NOW + timedelta(hours=1)).record.service_type == "singing"
+
+
+def test_a_check_in_left_open_keeps_its_chosen_type_on_the_flagged_record(db, city):
+    checked_in = scan(db, city, NOW)
+    choose(db, city, checked_in.check_in_id, "visit")
+    services.close_stale_check_ins(db, now=NOW + timedelta(hours=12))
+    [record] = queries.list_records(db, actor=SYSTEM).items
+    assert (record.missing_check_out, record.service_type) == (True, "visit")
+
+
+def test_a_choice_racing_the_check_out_is_either_on_the_record_or_refused(db, city):
+    for attempt in range(3):
+        start = NOW + timedelta(hours=3 * attempt)
+        checked_in = scan(db, city, start)
+        guessed = checked_in.service_type
+        wanted = "visit" if guessed == "singing" else "singing"
+        later = start + timedelta(hours=1)
+        text = poster(db, city, later).text
+        def one(text=text, later=later, check_in_id=checked_in.check_in_id, wanted=wanted):
+            if threading.current_thread().name == "out":
+                return services.scan(db, actor=city.as_wang, text=text, now=later)
+            return choose(db, city, check_in_id, wanted)
+
+        _, errors = run_at_once(2, one, names=("out", "choice"))
+        assert all(isinstance(error, CheckInClosed) for error in errors), errors
+        record = services.check_in_of(db, actor=city.as_wang, check_in_id=checked_in.check_in_id).record
+        assert record.service_type == (guessed if errors else wanted)
 
 
 def test_a_second_scan_moments_later_answers_the_same_and_changes_nothing(db, city):
@@ -257,7 +364,7 @@ def test_only_a_volunteer_scans(db, city):
         services.scan(db, actor=city.staff_jk, text=poster(db, city, NOW).text, now=NOW)
 
 
-def run_at_once(count: int, action):
+def run_at_once(count: int, action, names=()):
     barrier, results, errors = threading.Barrier(count), [], []
 
     def one():
@@ -267,7 +374,7 @@ def run_at_once(count: int, action):
         except Exception as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
-    threads = [threading.Thread(target=one) for _ in range(count)]
+    threads = [threading.Thread(target=one, name=names[i] if i < len(names) else None) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import timebank.models  # noqa: F401  (every table on SQLModel.metadata)
 from timebank import create_app, migrate
 from timebank.db import Database
+from tests.ledger_helpers import CAUSE
+from timebank.centers.models import Center
+from timebank.clock import utcnow
+from timebank.ledger import standalone
+from timebank.ledger.accounts import EXPIRY_SINK, REDEMPTION_SINK, account_id_for, open_account, redemption_sink_for
 from timebank.ledger.check import check_ledger
 from timebank.ledger.models import Account
-from timebank.ledger.accounts import EXPIRY_SINK, REDEMPTION_SINK
+from timebank.ledger.standalone import ensure_system_accounts
 
 
 @contextmanager
@@ -106,3 +114,52 @@ def test_timebank_init_creates_the_schema_and_the_system_accounts_and_is_harmles
     finally:
         database.dispose()
 
+
+
+def test_upgrading_past_0012_gives_every_existing_center_its_own_sinks_and_keeps_the_old_books(empty_database_url):
+    """0012 on a database with centers and an old expiry in the city-wide sink: each center gets its redemption and
+    expiry sink, its issuance account names it, the old expiry stays valid, and a second sink per center is refused
+    while volunteer accounts still share a center."""
+    migrate.upgrade(empty_database_url, "0010")
+    database = Database(empty_database_url, pool_size=1)
+    try:
+        ensure_system_accounts(database)
+        now = utcnow()
+        volunteer = standalone.open_account(database, code="volunteer:old", kind="volunteer")
+        centers = {}
+        for code in ("JK01", "RZ02"):
+            issuer = standalone.open_account(database, code=f"issuance:{code}", kind="issuance")  # no center_id yet
+            centers[code] = (database.transaction(lambda s, issuer=issuer, code=code: s.execute(
+                insert(Center.__table__).values(code=code, name=f"{code} 中心", district="京口区", active=True,
+                                                issuance_account_id=issuer, created_at=now)
+                .returning(Center.__table__.c.id)).scalar_one()), issuer)
+        lot = standalone.mint(database, account_id=volunteer, issuer_account_id=centers["JK01"][1], amount=100,
+                              expires_at=now - timedelta(days=1), key="old-mint", cause=CAUSE)
+        old = standalone.expire_lot(database, lot_id=lot.lot_id, cause=CAUSE)  # before the upgrade, by the clock
+        assert old.credit_account_id == database.transaction(lambda s: account_id_for(s, EXPIRY_SINK))
+    finally:
+        database.dispose()
+
+    migrate.upgrade(empty_database_url)
+
+    database = Database(empty_database_url, pool_size=1)
+    try:
+        for code, (center_id, issuer) in centers.items():
+            rows = database.transaction(lambda s, center_id=center_id: s.execute(
+                select(Account.code, Account.kind).where(Account.center_id == center_id).order_by(Account.code)
+            ).all(), readonly=True)
+            assert [tuple(row) for row in rows] == [(f"expiry:{code}", "expiry"), (f"issuance:{code}", "issuance"),
+                                                    (f"redemption:{code}", "redemption")]
+            sink = database.transaction(lambda s, center_id=center_id: redemption_sink_for(s, center_id))
+            assert sink == database.transaction(lambda s, code=code: account_id_for(s, f"redemption:{code}"))
+        assert check_ledger(database) == []  # the expiry credited to sink:expiry before 0012 is still sound
+        jk = centers["JK01"][0]
+        with pytest.raises(IntegrityError):
+            database.transaction(lambda s: open_account(s, code="redemption:JK01-2", kind="redemption", center_id=jk),
+                                 attempts=1)
+        for n in range(2):
+            standalone.open_account(database, code=f"volunteer:jk-{n}", kind="volunteer", center_id=jk)
+        with engine_for(empty_database_url) as engine:
+            assert schema_diff(engine) == []
+    finally:
+        database.dispose()

@@ -122,7 +122,7 @@ def test_every_kind_of_bad_line_is_reported_with_its_line_and_field(db, city):
                         started_at=datetime(2026, 11, 10, 1, 0, tzinfo=timezone.utc),
                         ended_at=datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc), now=NOW)
     data = ZH + "\n".join([
-        "13800000001,王小英,visit,2026-11-01,09:00,08:00,",  # 2 end before start
+        "13800000001,王小英,visit,2026-11-01,09:00,09:00,",  # 2 the end is not after the start
         "13800000001,王小英,visit,2026-11-02,06:00,19:00,",  # 3 longer than 12 h
         "13800000001,王小英,visit,2026-11-20,17:00,20:00,",  # 4 ends after now (18:00)
         "13900000009,,visit,2026-11-03,09:00,10:00,",  # 5 unknown volunteer
@@ -160,9 +160,25 @@ def test_every_kind_of_bad_line_is_reported_with_its_line_and_field(db, city):
 
 
 def test_one_bad_line_and_nothing_is_imported(db, city):
-    report = run(db, city, GOOD + "13800000001,王小英,visit,2026-11-19,12:00,11:00,\n")
+    report = run(db, city, GOOD + "13800000001,王小英,visit,2026-11-19,12:00,12:00,\n")
     assert (report.ok, report.created, problems(report)) == (False, 0, [(4, "end", "end_before_start")])
     assert records(db) == []
+
+
+def test_a_line_ending_earlier_than_it_starts_ends_the_next_day_as_on_the_staff_form(db, city):
+    night = "13800000001,王小英,visit,2026-11-18,22:00,02:00,夜间陪护\n"
+    data = ZH + night + ("13800000001,王小英,visit,2026-11-19,01:30,03:00,\n"  # 3 overlaps the night of line 2
+                         "13800000002,李四,visit,2026-11-18,22:00,11:00,\n")  # 4 until 11:00 the next day: 13 h
+    report = run(db, city, data, dry_run=True)
+    assert problems(report) == [(3, "start", "overlaps_line"), (4, "end", "overnight_too_long")]
+    too_long = report.errors[1]
+    assert "next day at 11:00" in too_long.reason and "12 hours" in too_long.reason
+    report = run(db, city, ZH + night)
+    assert (report.ok, report.created) == (True, 1)
+    [record] = records(db)
+    assert (record.started_at.astimezone(SHANGHAI), record.ended_at.astimezone(SHANGHAI), record.minutes) == (
+        datetime(2026, 11, 18, 22, 0, tzinfo=SHANGHAI), datetime(2026, 11, 19, 2, 0, tzinfo=SHANGHAI), 240)
+    assert run(db, city, ZH + night).skipped == 1  # the same night again is the same line
 
 
 def test_importing_the_same_file_again_creates_nothing_new(db, city):

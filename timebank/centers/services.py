@@ -14,7 +14,7 @@ from timebank.centers.rules import normalize_center_code, normalize_center_name,
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import AlreadyExists, FieldErrors, NotFound, field_error
-from timebank.ledger.accounts import label_account, open_account
+from timebank.ledger.accounts import label_account, open_account, open_center_sinks
 from timebank.paging import Page, escape_like, paginate
 from timebank.text import search_variants
 
@@ -26,7 +26,9 @@ class CenterNotFound(NotFound):
 
 
 def create_center(db: Database, *, actor: Principal, code: str, name: str, district: str) -> Row:
-    """A new center and its issuance account (credits earned there are minted from it). Returns its row."""
+    """A new center with its ledger accounts, in one unit of work: the issuance account (credits earned there are
+    minted from it) and its own redemption and expiry sinks (pickups there, and the expiry of what it minted, lock
+    only this center's rows). Returns its row."""
     CREATE_CENTER.require(actor)
     problems = FieldErrors()
     code = problems.check("code", normalize_center_code, code)
@@ -42,6 +44,7 @@ def create_center(db: Database, *, actor: Principal, code: str, name: str, distr
                                                issuance_account_id=account_id, created_at=utcnow())
                               .returning(C.c.id)).scalar_one()
         label_account(s, account_id, center_id=center_id)
+        open_center_sinks(s, center_id=center_id, center_code=code)
         record(s, actor=actor, action="center.create", object_type="center", object_id=center_id,
                center_id=center_id, detail={"code": code, "name": name, "district": district})
         return _row(s, center_id)

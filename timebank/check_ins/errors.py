@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from timebank.errors import DomainError
+from timebank.errors import DomainError, NotFound
 
 
 class CodeNotValid(DomainError):
@@ -43,3 +43,14 @@ class NoServiceType(DomainError):
     status = 409
     message = _l("The time bank has no kind of service set up yet, so your time cannot be recorded. Please ask the "
                  "staff.")
+
+
+class CheckInNotFound(NotFound):
+    message = _l("There is no check-in number %(check_in_id)s of yours.")
+
+
+class CheckInClosed(DomainError):
+    code = "check_in_closed"
+    status = 409
+    message = _l("This check-in is already over, so the service can no longer be changed here. If it is wrong, "
+                 "please tell the staff.")

@@ -36,3 +36,6 @@ class CheckIn(SQLModel, table=True):
     closing: Optional[str] = Field(default=None, sa_column=Column(String(16), nullable=True))
     record_id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, ForeignKey("service_record.id"),
                                                                     nullable=True))
+    # What the volunteer said they are doing (on the result page or in the scan): the check-out's record takes it.
+    service_type_id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, ForeignKey("service_type.id"),
+                                                                          nullable=True))

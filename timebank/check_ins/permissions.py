@@ -9,3 +9,5 @@ SHOW_POSTER = Permission("show_check_in_poster", roles=("admin", "staff"))
 SCAN_POSTER = Permission("scan_check_in_poster", roles=("volunteer",))
 # Setting when a service ended that was never checked out (a flagged record).
 SET_RECORD_END = Permission("set_record_end", roles=("admin", "staff"))
+# Saying which service an open check-in is for: only a volunteer, for their own (the service checks whose).
+CHOOSE_SERVICE_TYPE = Permission("choose_check_in_service_type", roles=("volunteer",))

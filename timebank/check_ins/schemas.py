@@ -26,8 +26,12 @@ class ScanSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT_LENGTH),
                          metadata={"description": "what the camera read from the poster"})
     service_type = fields.String(validate=validate.Length(min=1, max=32),
-                                 metadata={"description": "at check-out: the service type code of the record "
-                                                          "(else the volunteer's last one at that center)"})
+                                 metadata={"description": "a service type code. When checking in: the volunteer's "
+                                                          "choice for this visit, kept on the check-in. When checking "
+                                                          "out: the record's type, whatever was chosen. Without it "
+                                                          "the record takes the check-in's choice, else the "
+                                                          "volunteer's last type at that center, else the first "
+                                                          "active type"})
 
 
 class ScanResultSchema(Schema):
@@ -40,6 +44,20 @@ class ScanResultSchema(Schema):
     record = fields.Nested(RecordSchema, dump_only=True, allow_none=True,
                            metadata={"description": "at check-out: the pending record (null when that time was "
                                                     "already recorded by staff)"})
+    check_in_id = fields.Integer(dump_only=True, metadata={"description": "the check-in (POST /check-ins/{id}/"
+                                                                          "service-type chooses its service type "
+                                                                          "while it is open)"})
+    service_type = fields.String(dump_only=True, allow_none=True,
+                                 metadata={"description": "the service type code: the record's; while checked in, "
+                                                          "the one the check-out will take (chosen or guessed)"})
+    service_type_chosen = fields.Boolean(dump_only=True,
+                                         metadata={"description": "the volunteer chose the check-in's service type "
+                                                                  "(false: it is a guess)"})
+
+
+class ServiceChoiceSchema(Schema):
+    service_type = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                                 metadata={"description": "the code of an active service type", "example": "visit"})
 
 
 class RecordEndSchema(Schema):

@@ -5,6 +5,11 @@ A scan locks the volunteer's row first (``volunteers.services.lock_volunteers``,
 so two scans of one volunteer at once queue: the second sees what the first did. A second scan within
 ``REPEAT_WINDOW`` of the first answers the same result instead of toggling (a camera app often opens a URL twice, and
 an older person scans again to be sure); a partial unique index keeps "one open check-in per volunteer" even so.
+
+The record a check-out leaves gets a service type by these, first to last: the one named in that scan; the one the
+volunteer chose for the open check-in (on the result page, or named in the scan that checked in); the volunteer's
+last one at that center; the first active one by code. Only the volunteer of an open check-in may choose its type,
+and a check-in once closed keeps what it had.
 """
 from __future__ import annotations
 
@@ -24,19 +29,25 @@ from timebank.check_ins import codes
 from timebank.check_ins.errors import (
     CenterClosed,
     CheckedInElsewhere,
+    CheckInClosed,
+    CheckInNotFound,
     CodeNotValid,
     CodeTooOld,
     NoServiceType,
     VolunteerInactive,
 )
 from timebank.check_ins.models import CheckIn
-from timebank.check_ins.permissions import SCAN_POSTER, SHOW_POSTER
+from timebank.check_ins.permissions import CHOOSE_SERVICE_TYPE, SCAN_POSTER, SHOW_POSTER
 from timebank.clock import utcnow
 from timebank.db import Database
 from timebank.errors import field_error
 from timebank.hours.queries import RecordView, list_records, records_by_id
 from timebank.hours.services import NewRecord, Overlap, insert_records
-from timebank.service_types.services import list_service_types, service_type_by_code
+from timebank.service_types.services import (
+    list_service_types,
+    service_type_by_code,
+    service_type_rows,
+)
 from timebank.volunteers.services import lock_volunteers
 
 CI = CheckIn.__table__
@@ -72,6 +83,10 @@ class ScanResult:
     checked_in_at: datetime
     checked_out_at: datetime | None
     record: RecordView | None  # the pending record a check-out left (None when its time was already recorded)
+    check_in_id: int
+    # The service type's code: the record's; while open, the one a check-out would take now (chosen or guessed).
+    service_type: str | None
+    service_type_chosen: bool  # the volunteer chose it (or named it in the scan), rather than it being guessed
 
 
 def poster_key(db: Database) -> bytes:
@@ -115,8 +130,8 @@ def read_code(db: Database, text, *, now: datetime) -> codes.PosterCode:
 def scan(db: Database, *, actor: Principal, text, service_type: str | None = None,
          now: datetime | None = None, seen_at: datetime | None = None) -> ScanResult:
     """The signed-in volunteer scanned a poster: the first scan checks in; the next at the same center checks out and
-    leaves a pending record (its service type: ``service_type`` if given, else the volunteer's last one at that
-    center, else the first active type by code)."""
+    leaves a pending record. ``service_type`` (a code), when checking in, is kept as the volunteer's choice for the
+    visit; when checking out, it is the record's type whatever was chosen (see the module's order)."""
     SCAN_POSTER.require(actor)
     if actor.volunteer_id is None:
         raise Forbidden()
@@ -138,18 +153,58 @@ def scan(db: Database, *, actor: Principal, text, service_type: str | None = Non
             raise CheckedInElsewhere(center=other.name, time=_local(open_row.checked_in_at))
         if open_row is not None:
             if now - open_row.checked_in_at < REPEAT_WINDOW:
-                return _result(s, center, open_row, repeat=True)
+                return _result(db, s, center, open_row, repeat=True)
             return _check_out(db, s, actor, center, open_row, service_type, now)
         recent = _recent_check_out(s, actor.volunteer_id, center.id, now)
         if recent is not None:
-            return _result(s, center, recent, repeat=True)
+            return _result(db, s, center, recent, repeat=True)
         if not list_service_types(db, actor=SYSTEM, active=True):
             raise NoServiceType()
+        chosen = _active_service_type(s, service_type) if service_type else None
         check_in_id = s.execute(insert(CI).values(volunteer_id=actor.volunteer_id, center_id=center.id,
-                                                  checked_in_at=now).returning(CI.c.id)).scalar_one()
+                                                  checked_in_at=now, service_type_id=chosen.id if chosen else None)
+                                .returning(CI.c.id)).scalar_one()
+        detail = {"volunteer_id": actor.volunteer_id}
+        if chosen is not None:
+            detail["service_type"] = chosen.code
         audit(s, actor=actor, action="check_in.open", object_type="check_in", object_id=check_in_id,
-              center_id=center.id, detail={"volunteer_id": actor.volunteer_id})
-        return _result(s, center, _check_in(s, check_in_id), repeat=False)
+              center_id=center.id, detail=detail)
+        return _result(db, s, center, _check_in(s, check_in_id), repeat=False)
+
+    return db.transaction(work)
+
+
+def check_in_of(db: Database, *, actor: Principal, check_in_id: int) -> ScanResult:
+    """One of the signed-in volunteer's own check-ins, as its scan answered it (another's is not found)."""
+    CHOOSE_SERVICE_TYPE.require(actor)
+
+    def work(s: Session) -> ScanResult:
+        row = _own_check_in(s, actor, check_in_id)
+        return _result(db, s, get_center(db, actor=SYSTEM, center_id=row.center_id), row, repeat=False)
+
+    return db.transaction(work, readonly=True)
+
+
+def choose_service_type(db: Database, *, actor: Principal, check_in_id: int, service_type: str) -> ScanResult:
+    """The volunteer says which service they are doing on their open check-in (a code of an active type): the
+    record its check-out leaves takes it. Refused once the check-in is closed (``check_in_closed``)."""
+    CHOOSE_SERVICE_TYPE.require(actor)
+
+    def work(s: Session) -> ScanResult:
+        lock_volunteers(s, [actor.volunteer_id])  # a check-out of this volunteer waits, or has already closed it
+        row = _own_check_in(s, actor, check_in_id)
+        if row.closed_at is not None:
+            raise CheckInClosed()
+        chosen = _active_service_type(s, service_type)
+        if chosen.id != row.service_type_id:
+            before = service_type_rows(s, [row.service_type_id]).get(row.service_type_id)
+            s.execute(update(CI).where(CI.c.id == row.id, CI.c.closed_at.is_(None))
+                      .values(service_type_id=chosen.id))
+            audit(s, actor=actor, action="check_in.service_type", object_type="check_in", object_id=row.id,
+                  center_id=row.center_id,
+                  detail={"service_type": chosen.code, "before": before.code if before else None})
+        center = get_center(db, actor=SYSTEM, center_id=row.center_id)
+        return _result(db, s, center, _check_in(s, row.id), repeat=False)
 
     return db.transaction(work)
 
@@ -176,12 +231,13 @@ def close_stale_check_ins(db: Database, *, now: datetime | None = None, limit: i
 
 def _check_out(db: Database, s: Session, actor: Principal, center, open_row, service_type: str | None,
                now: datetime) -> ScanResult:
-    type_id = _service_type_for(db, s, actor.volunteer_id, center, service_type)
+    type_id = _active_service_type(s, service_type).id if service_type else \
+        _service_type_for(db, s, open_row, center)
     record_id = _insert_record(s, actor, open_row, type_id, open_row.checked_in_at, now, now=now, flagged=False)
     _close(s, open_row.id, now, "checked_out" if record_id else "overlap", record_id)
     audit(s, actor=actor, action="check_in.close", object_type="check_in", object_id=open_row.id,
           center_id=center.id, detail={"record_id": record_id})
-    return _result(s, center, _check_in(s, open_row.id), repeat=False)
+    return _result(db, s, center, _check_in(s, open_row.id), repeat=False)
 
 
 def _close_stale(db: Database, s: Session, row, now: datetime) -> None:
@@ -191,7 +247,7 @@ def _close_stale(db: Database, s: Session, row, now: datetime) -> None:
     later = _next_record_start(db, row.volunteer_id, row.checked_in_at, end)
     if later is not None:
         end = later
-    type_id = _service_type_for(db, s, row.volunteer_id, get_center(db, actor=SYSTEM, center_id=row.center_id), None)
+    type_id = _service_type_for(db, s, row, get_center(db, actor=SYSTEM, center_id=row.center_id))
     record_id = _insert_record(s, SYSTEM, row, type_id, row.checked_in_at, end, now=now, flagged=True)
     _close(s, row.id, now, "stale" if record_id else "overlap", record_id)
     audit(s, actor=SYSTEM, action="check_in.stale", object_type="check_in", object_id=row.id,
@@ -221,14 +277,20 @@ def _insert_record(s: Session, actor: Principal, row, type_id: int | None, start
     return record_id
 
 
-def _service_type_for(db: Database, s: Session, volunteer_id: int, center, code: str | None) -> int | None:
-    if code:
-        row = service_type_by_code(s, code)
-        if row is None or not row.active:
-            raise field_error("service_type", _l("There is no active service type with code %(code)s.", code=code))
-        return row.id
-    last = list_records(db, actor=SYSTEM, volunteer_id=volunteer_id, center=center.code, per_page=5)
+def _active_service_type(s: Session, code: str):
+    row = service_type_by_code(s, code)
+    if row is None or not row.active:
+        raise field_error("service_type", _l("There is no active service type with code %(code)s.", code=code))
+    return row
+
+
+def _service_type_for(db: Database, s: Session, check_in, center) -> int | None:
+    """The type of the record a check-in leaves when the closing scan names none: the one chosen for it while it is
+    still active, else the volunteer's last one at that center, else the first active one by code."""
     active = {row.code: row.id for row in list_service_types(db, actor=SYSTEM, active=True)}
+    if check_in.service_type_id in active.values():
+        return check_in.service_type_id
+    last = list_records(db, actor=SYSTEM, volunteer_id=check_in.volunteer_id, center=center.code, per_page=5)
     for record in last.items:
         if record.service_type in active:
             return active[record.service_type]
@@ -260,16 +322,34 @@ def _check_in(s: Session, check_in_id: int):
     return s.execute(select(CI).where(CI.c.id == check_in_id)).one()
 
 
+def _own_check_in(s: Session, actor: Principal, check_in_id: int):
+    if actor.volunteer_id is None:
+        raise Forbidden()
+    row = s.execute(select(CI).where(CI.c.id == check_in_id)).first()
+    if row is None or row.volunteer_id != actor.volunteer_id:  # another's check-in is nobody's business
+        raise CheckInNotFound(check_in_id=check_in_id)
+    return row
+
+
 def _close(s: Session, check_in_id: int, now: datetime, closing: str, record_id: int | None) -> None:
     s.execute(update(CI).where(CI.c.id == check_in_id, CI.c.closed_at.is_(None)).values(
         closed_at=now, closing=closing, record_id=record_id))
 
 
-def _result(s: Session, center, row, *, repeat: bool) -> ScanResult:
+def _result(db: Database, s: Session, center, row, *, repeat: bool) -> ScanResult:
     record = records_by_id(s, [row.record_id])[0] if row.record_id else None
+    if record is not None:
+        type_id = None
+    elif row.closed_at is None:
+        type_id = _service_type_for(db, s, row, center)
+    else:
+        type_id = row.service_type_id
+    type_row = service_type_rows(s, [type_id]).get(type_id)
     return ScanResult(status="checked_in" if row.closed_at is None else "checked_out", repeat=repeat,
                       center=center.code, center_name=center.name, checked_in_at=row.checked_in_at,
-                      checked_out_at=row.closed_at, record=record)
+                      checked_out_at=row.closed_at, record=record, check_in_id=row.id,
+                      service_type=record.service_type if record else (type_row.code if type_row else None),
+                      service_type_chosen=row.service_type_id is not None)
 
 
 def _local(moment: datetime):

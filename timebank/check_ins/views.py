@@ -1,5 +1,6 @@
 """The check-in pages: the center tablet's poster (staff sign in on the tablet and open it), the page a volunteer's
-camera opens from it (``/C/<code>``: the big green or red result), and the staff's list and form for records left
+camera opens from it (``/C/<code>``: the big green or red result, and once checked in the question which service
+they are doing today, answered with one tap and a plain form), and the staff's list and form for records left
 without a check-out.
 
 ``/C/<code>`` checks in on GET: the camera opens it and an older person should not have to press anything more. A
@@ -21,17 +22,20 @@ from zoneinfo import ZoneInfo
 from timebank.auth.access import allow
 from timebank.centers.services import get_center, list_centers
 from timebank.check_ins import services
-from timebank.check_ins.permissions import SET_RECORD_END, SHOW_POSTER
-from timebank.check_ins.schemas import PosterCodeSchema, RecordEndSchema
+from timebank.check_ins.errors import CheckInClosed
+from timebank.check_ins.permissions import CHOOSE_SERVICE_TYPE, SET_RECORD_END, SHOW_POSTER
+from timebank.check_ins.schemas import PosterCodeSchema, RecordEndSchema, ServiceChoiceSchema
 from timebank.clock import utcnow
 from timebank.db import get_db
-from timebank.errors import DomainError
+from timebank.errors import DomainError, ValidationFailed
+from timebank.hours.pages import localized
 from timebank.hours.queries import get_record, list_records
 from timebank.hours.services import set_record_end
 from timebank.receipts import qr
 from timebank.receipts.links import current_prefix
+from timebank.service_types.services import list_service_types
 from timebank.web.access import current_principal, page_blueprint
-from timebank.web.forms import FormState, query
+from timebank.web.forms import FormState, query, submitted
 from timebank.schemas import PagingQuerySchema
 
 bp = page_blueprint("check_ins", __name__, url_prefix="/check-ins", template_folder="templates")
@@ -134,11 +138,51 @@ def scanned(token: str):
         result = services.scan(db, actor=actor, text=text, now=now, seen_at=seen_at)
     except DomainError as error:
         return _refused(error)
-    return _no_store(render_template("check_ins/result.html", result=result, error=None))
+    return _result_page(result)
+
+
+@bp.get("/<int:check_in_id>")
+@allow(CHOOSE_SERVICE_TYPE)
+def visit(check_in_id: int):
+    """The volunteer's own check-in after they said which service it is: what was saved, and a way to change it."""
+    return _result_page(services.check_in_of(get_db(), actor=current_principal(), check_in_id=check_in_id),
+                        saved=True)
+
+
+@bp.post("/<int:check_in_id>/service-type")
+@allow(CHOOSE_SERVICE_TYPE)
+def choose_service_type(check_in_id: int):
+    """The answer to "which service are you doing today?" on the result page."""
+    db, actor = get_db(), current_principal()
+    schema = ServiceChoiceSchema()
+    state = FormState(values=submitted(schema))
+    try:
+        services.choose_service_type(db, actor=actor, check_in_id=check_in_id, **schema.load(state.values))
+    except CheckInClosed as error:
+        return _refused(error)
+    except (ValidationError, ValidationFailed) as error:  # none chosen, or one no longer offered
+        state.refuse(error)
+        state.errors = {"service_type": [_("Please tap the service you are doing today.")]}
+        return _result_page(services.check_in_of(db, actor=actor, check_in_id=check_in_id), choice=state)
+    return redirect(url_for("check_ins.visit", check_in_id=check_in_id), 303)
+
+
+def _result_page(result, *, saved: bool = False, choice: FormState | None = None) -> Response:
+    choice = choice or FormState(values={"service_type": result.service_type})
+    names = {row.code: localized(row.name_zh, row.name_en) for row in
+             list_service_types(get_db(), actor=current_principal())}
+    offered = [row.code for row in list_service_types(get_db(), actor=current_principal(), active=True)] \
+        if result.status == "checked_in" else []
+    offered.sort(key=lambda code: code != result.service_type)  # the likely one first: most often it is right
+    page = render_template("check_ins/result.html", result=result, error=None, saved=saved, choice=choice,
+                           service_types=[(code, names[code]) for code in offered],
+                           service_name=names.get(result.service_type))
+    return _no_store(page, choice.status)
 
 
 def _refused(error: DomainError):
-    page = render_template("check_ins/result.html", result=None, error=error.text())
+    page = render_template("check_ins/result.html", result=None, error=error.text(), saved=False, choice=None,
+                           service_types=[], service_name=None)
     return _no_store(page, error.status)
 
 

@@ -16,7 +16,7 @@ from timebank.centers.services import center_for_write
 from timebank.drives.errors import DriveNotFound, ReservationNotFound
 from timebank.drives.models import Drive, DriveCenter, Reservation, ReservationLine
 from timebank.errors import field_error
-from timebank.ledger.accounts import REDEMPTION_SINK, account_id_for
+from timebank.ledger.accounts import redemption_sink_for
 from timebank.ledger.postings import Cause
 
 D = Drive.__table__
@@ -32,9 +32,10 @@ _QUANTITIES = select(RL.c.item_id, RL.c.quantity).where(RL.c.reservation_id == b
 
 
 def redemption_account(s: Session, center_id: int) -> int:
-    """The account a reservation's credits go to. Today the city's one redemption sink; a sink per center (so a
-    drive day does not queue every reservation of the city on one row) replaces it here and nowhere else."""
-    return account_id_for(s, REDEMPTION_SINK)
+    """The account a reservation's credits go to: the pickup center's own redemption sink, so a drive day does not
+    queue every reservation of the city on one row (the hot rows left are the stock of an item at a center and the
+    volunteer's own account)."""
+    return redemption_sink_for(s, center_id)
 
 
 def cause(actor: Principal, reservation_id: int) -> Cause:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from timebank.hours.rules import PERIOD_MESSAGES
 from timebank.spreadsheets.lines import ImportFormat
 from timebank.spreadsheets.reading import say, template_csv, template_xlsx
 
@@ -44,6 +45,7 @@ MESSAGES = {
     "end_before_start": _l("The end must be after the start."),
     "too_long": _l("A service record is at most %(hours)s hours long."),
     "in_future": _l("A service cannot be recorded before it has ended."),
+    "overnight_too_long": PERIOD_MESSAGES["overnight_too_long"],
     "unknown_center": _l("There is no center with code %(code)s."),
     "inactive_center": _l("Center %(code)s is deactivated."),
     "unknown_volunteer": _l("There is no volunteer %(value)s."),
@@ -71,7 +73,8 @@ _NOTES = {
     "service_type": _l("Required. The service type's code or name, such as 助餐 or visit."),
     "date": _l("Required. The day of the service, such as 2024-03-05."),
     "start": _l("Required. When the service began, such as 09:00 (the center's clock)."),
-    "end": _l("Required. When it ended, such as 11:30: after the start, at most 12 hours later."),
+    "end": _l("Required. When it ended, such as 11:30, at most 12 hours after the start. An end earlier than the "
+              "start is the next day: 22:00 to 02:00 is a night of 4 hours."),
     "note": _l("Optional. Anything the paper book says about it."),
 }
 OTHER_COLUMNS_NOTE = _l("Any other column is ignored. Headers may be in Chinese or English, in any order. Instead "

@@ -1,8 +1,9 @@
 """What the service records' pages share beside their views: the words for a record's status, source and rating,
-the service period typed as a day and two clock times, and where a service's refusal is shown on the form."""
+the service period typed as a day and two clock times (an end earlier than the start is the next day's: a night's
+陪护 from 22:00 to 02:00), and where a service's refusal is shown on the form."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -13,7 +14,7 @@ from timebank.clock import utcnow
 from timebank.hours import rules
 from timebank.schemas import Schema
 
-from timebank.errors import DomainError
+from timebank.errors import DomainError, render_message
 from timebank.ledger.rules import format_credits
 from timebank.receipts.rules import display_short_code
 from timebank.web.forms import FORM_ERROR, FormState
@@ -50,23 +51,32 @@ def local_zone() -> ZoneInfo:
 
 
 def local_period(data: dict) -> tuple[datetime, datetime]:
-    """The form's day and clock times as aware moments in ``TIMEBANK_TIMEZONE`` (what the services take)."""
+    """The form's day and clock times as aware moments in ``TIMEBANK_TIMEZONE`` (what the services take). The day
+    is the one the service began on; an end earlier than the start is on the next day (``rules.ends_next_day``)."""
     zone = local_zone()
-    day = data.pop("date")
-    return (datetime.combine(day, data.pop("start"), tzinfo=zone),
-            datetime.combine(day, data.pop("end"), tzinfo=zone))
+    day, start, end = data.pop("date"), data.pop("start"), data.pop("end")
+    end_day = day + timedelta(days=1) if rules.ends_next_day(start, end) else day
+    return datetime.combine(day, start, tzinfo=zone), datetime.combine(end_day, end, tzinfo=zone)
+
+
+def local_period_problems(started_at: datetime, ended_at: datetime) -> dict[str, list[str]]:
+    """The problems of a period read by ``local_period``, by form field: the rules the service applies (end after
+    start, at most 12 hours, not in the future), and for an end read as the next day's, a refusal that says so."""
+    overnight = ended_at.date() > started_at.date()
+    found = rules.period_problems(started_at, ended_at, now=utcnow(), overnight=overnight)
+    return {FORM_FIELD_OF[name]: [render_message(rules.PERIOD_MESSAGES[code],
+                                                 {"end": ended_at.strftime("%H:%M"), "hours": rules.MAX_MINUTES // 60})]
+            for name, code in found.items()}
 
 
 def period_problems(values: dict) -> dict[str, list[str]]:
-    """The period's own problems (end after start, at most 12 hours, not in the future) when the rest of the form
-    was refused, so that one submission reports every bad field: the rule the service applies, on what was typed."""
+    """The period's own problems when the rest of the form was refused, so that one submission reports every bad
+    field: the rule the service applies, on what was typed."""
     try:
         loaded = _PeriodOnly().load({name: values[name] for name in ("date", "start", "end") if name in values})
     except ValidationError:
         return {}
-    started_at, ended_at = local_period(loaded)
-    return {FORM_FIELD_OF[name]: [str(message)]
-            for name, message in rules.check_period(started_at, ended_at, now=utcnow()).items()}
+    return local_period_problems(*local_period(loaded))
 
 
 class _PeriodOnly(Schema):

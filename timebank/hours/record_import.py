@@ -3,7 +3,9 @@
 The columns (header in Chinese or English, in any order): the volunteer by 志愿者手机号/phone or 志愿者编号/volunteer_id
 (and, to catch a mistyped phone, optionally 志愿者姓名/name), 服务类型/service_type (its code or its Chinese or English
 name), 日期/date, 开始时间/start, 结束时间/end, and optionally 备注/note. Times are the center's clock
-(``TIMEBANK_TIMEZONE``). The center is the importer's own for staff; an admin's file names it in 服务中心/center.
+(``TIMEBANK_TIMEZONE``); the date is the day the service began, and an end earlier than the start is on the next day,
+as on the staff's form (a night's 陪护 from 22:00 to 02:00). The center is the importer's own for staff; an admin's
+file names it in 服务中心/center.
 
 A dry run reports every bad line (its number, the column, a stable code and the reason in the reader's language) and
 changes nothing: the rules every record obeys (end after start, at most 12 hours, not in the future, the volunteer and
@@ -15,7 +17,7 @@ record: a line imported before is counted as skipped, so importing the same file
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -180,10 +182,12 @@ def _parse(number: int, values: dict[str, str], errors: list[LineError], *, now:
     start = _value(errors, number, "start", import_rules.parse_time, values["start"], "bad_time")
     end = _value(errors, number, "end", import_rules.parse_time, values["end"], "bad_time")
     if day is not None and start is not None and end is not None:
+        overnight = rules.ends_next_day(start, end)
         line.started_at = import_rules.local_moment(day, start, zone)
-        line.ended_at = import_rules.local_moment(day, end, zone)
-        for field, code in rules.period_problems(line.started_at, line.ended_at, now=now).items():
-            errors.append(FORMAT.error(number, code, _PERIOD_FIELDS[field], hours=rules.MAX_MINUTES // 60))
+        line.ended_at = import_rules.local_moment(day + timedelta(days=1) if overnight else day, end, zone)
+        for field, code in rules.period_problems(line.started_at, line.ended_at, now=now, overnight=overnight).items():
+            errors.append(FORMAT.error(number, code, _PERIOD_FIELDS[field], hours=rules.MAX_MINUTES // 60,
+                                       end=end.strftime("%H:%M")))
     if values["note"]:
         try:
             line.note = rules.normalize_note(values["note"])

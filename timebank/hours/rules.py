@@ -3,7 +3,7 @@ with a sentence out; every limit is defined here once and used by the table, the
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -35,17 +35,29 @@ PERIOD_MESSAGES = {
     "end_before_start": _l("The end must be after the start."),
     "too_long": _l("A service record is at most %(hours)s hours long.", hours=MAX_MINUTES // 60),
     "in_future": _l("A service cannot be recorded before it has ended."),
+    # A period typed as clock times whose end, earlier than its start, was read as the next day's: say so, since it
+    # is most often a typo. Its ``%(end)s`` (the clock time) is filled in by whoever read the times.
+    "overnight_too_long": _l("The end time is earlier than the start, so the service is taken to end the next day "
+                             "at %(end)s: that is longer than the %(hours)s hours a service record may last."),
 }
 
 
-def period_problems(started_at: datetime, ended_at: datetime, *, now: datetime) -> dict[str, str]:
+def ends_next_day(start: time, end: time) -> bool:
+    """A service written as a day and two clock times whose end is earlier than its start ran past midnight (a
+    night's 陪护 from 22:00 to 02:00): it ends on the next day. An end equal to the start is no service, not 24 h."""
+    return end < start
+
+
+def period_problems(started_at: datetime, ended_at: datetime, *, now: datetime,
+                    overnight: bool = False) -> dict[str, str]:
     """The problems of an aware service period, by field, as codes of ``PERIOD_MESSAGES`` (empty when it is good):
-    end after start, at most 12 hours, not in the future."""
+    end after start, at most 12 hours, not in the future. ``overnight``: its end was read as the next day's
+    (``ends_next_day``), which a period too long is then said to be."""
     problems: dict[str, str] = {}
     if ended_at <= started_at:
         problems["ended_at"] = "end_before_start"
     elif ended_at - started_at > timedelta(minutes=MAX_MINUTES):
-        problems["ended_at"] = "too_long"
+        problems["ended_at"] = "overnight_too_long" if overnight else "too_long"
     if ended_at > now + CLOCK_SKEW:
         problems["ended_at" if "ended_at" not in problems else "started_at"] = "in_future"
     return problems

@@ -16,8 +16,8 @@ from timebank.clock import utcnow
 from timebank.db import get_db
 from timebank.errors import DomainError
 from timebank.hours import queries, services
-from timebank.hours.pages import (STATUS_NAMES, local_period, local_zone, localized, page_helpers,
-                                  refuse_beside_fields)
+from timebank.hours.pages import (STATUS_NAMES, local_period, local_period_problems, local_zone, localized,
+                                  page_helpers, refuse_beside_fields)
 from timebank.hours.permissions import CONFIRM_SERVICE, DECIDE_HOURS, LOG_HOURS, READ_RECORDS, REVERSE_HOURS
 from timebank.hours.schemas import (ActivityFormSchema, DecisionFormSchema, RatingSchema, ReasonSchema,
                                     RecordFormSchema, RecordListQuerySchema)
@@ -152,6 +152,9 @@ def _entry_form(*, group: bool):
         try:
             data = schema.load(state.values)
             started_at, ended_at = local_period(data)
+            period_refused = local_period_problems(started_at, ended_at)
+            if period_refused:  # in the page's words: an end read as the next day's is said to be one
+                raise ValidationError(period_refused)
             if group:
                 created = services.log_activity(db, actor=actor, center=center, started_at=started_at,
                                                 ended_at=ended_at, **data)

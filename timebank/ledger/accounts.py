@@ -1,14 +1,21 @@
-"""Accounts and what they hold: opening them, the system sinks, balances (one row) and live lots.
+"""Accounts and what they hold: opening them, the sinks, balances (one row) and live lots.
 
 Every function here runs inside the caller's unit of work (a SQLAlchemy ``Session``) and never commits, so an owner
 and its account appear together or not at all. ``timebank.ledger.standalone`` has the forms that own a transaction.
+
+Sinks. Every center has its own redemption sink and expiry sink (``redemption:<code>``, ``expiry:<code>``, with the
+center's id in ``center_id``), opened with the center: a posting locks the rows it changes until it commits, so one
+city-wide sink would queue every pickup and every expiry of the city on one row. A center's sink is found by
+``(center_id, kind)`` through a unique partial index per kind. The two city-wide sinks (``sink:redemption``,
+``sink:expiry``) stay: transfers already credited to them stay valid, and an issuance account that belongs to no
+center (tests, benchmarks) still expires into ``sink:expiry``.
 """
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from timebank.clock import utcnow
@@ -19,8 +26,17 @@ from timebank.ledger.rules import LotView
 A = Account.__table__
 L = Lot.__table__
 
-EXPIRY_SINK = "sink:expiry"
-REDEMPTION_SINK = "sink:redemption"
+EXPIRY_SINK = "sink:expiry"  # city-wide: legacy transfers, and lots minted by an issuer with no center
+REDEMPTION_SINK = "sink:redemption"  # city-wide: legacy transfers only; a pickup goes to redemption_sink_for(center)
+CENTER_SINK_KINDS = ("redemption", "expiry")
+
+
+def center_sink(kind: str, account=A):
+    """``account.kind = '<kind>'`` (of ``account``, the table or an alias of it) with the kind written out, not
+    bound: SQLite uses a partial index only when the query repeats the index's WHERE term literally
+    (``ux_account_<kind>_sink``)."""
+    return account.c.kind == literal_column(f"'{kind}'")
+
 
 # Built once: these run on every balance read and every spend.
 _LIVE_LOTS = (select(L.c.id, L.c.remaining, L.c.expires_at)
@@ -28,6 +44,8 @@ _LIVE_LOTS = (select(L.c.id, L.c.remaining, L.c.expires_at)
               .order_by(L.c.expires_at, L.c.id))
 _BALANCE = select(A.c.credits_posted, A.c.debits_posted, A.c.credits_pending, A.c.debits_pending).where(
     A.c.id == bindparam("account_id"))
+_CENTER_SINK = {kind: select(A.c.id).where(A.c.center_id == bindparam("center_id"), center_sink(kind))
+                for kind in CENTER_SINK_KINDS}
 _RENAME = update(A).where(A.c.id == bindparam("account_id")).values(code=bindparam("account_code"))
 
 
@@ -95,8 +113,43 @@ def label_account(s: Session, account_id: int, *, code: str | None = None, cente
 
 
 def ensure_system_accounts(s: Session) -> None:
+    """The city-wide sinks, kept for the transfers already credited to them and for issuers of no center."""
     open_account(s, code=REDEMPTION_SINK, kind="redemption")
     open_account(s, code=EXPIRY_SINK, kind="expiry")
+
+
+def center_sink_code(kind: str, center_code: str) -> str:
+    return f"{kind}:{center_code}"
+
+
+@dataclass(frozen=True)
+class CenterSinks:
+    redemption_account_id: int
+    expiry_account_id: int
+
+
+def open_center_sinks(s: Session, *, center_id: int, center_code: str) -> CenterSinks:
+    """Open a center's redemption and expiry sinks (or return them), in the unit of work that creates the center."""
+    opened = {kind: open_account(s, code=center_sink_code(kind, center_code), kind=kind, center_id=center_id)
+              for kind in CENTER_SINK_KINDS}
+    return CenterSinks(opened["redemption"], opened["expiry"])
+
+
+def redemption_sink_for(s: Session, center_id: int) -> int:
+    """The account a reservation picked up at ``center_id`` holds its credits for (one indexed read)."""
+    return _center_sink_for(s, "redemption", center_id)
+
+
+def expiry_sink_for(s: Session, center_id: int) -> int:
+    """The account the expired credits minted at ``center_id`` go to. Postings find it by a join, not by this."""
+    return _center_sink_for(s, "expiry", center_id)
+
+
+def _center_sink_for(s: Session, kind: str, center_id: int) -> int:
+    found = s.execute(_CENTER_SINK[kind], {"center_id": center_id}).scalar()
+    if found is None:
+        raise errors.AccountNotFound(f"center {center_id} has no {kind} sink")
+    return found
 
 
 def balance_of(s: Session, account_id: int) -> Balance:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from timebank.db import Database
+from timebank.ledger.accounts import EXPIRY_SINK
 from timebank.ledger.models import POSTING_KINDS, RESOLUTION_KINDS
 
 _posting = ", ".join(f"'{k}'" for k in POSTING_KINDS)
@@ -126,6 +127,27 @@ RULES: dict[str, tuple[str, str]] = {
            LEFT JOIN (SELECT account_id, SUM(remaining) AS live FROM lot WHERE expired_at IS NULL GROUP BY account_id) l
                   ON l.account_id = a.id
            WHERE a.kind = 'volunteer' AND a.credits_posted - a.debits_posted - a.debits_pending <> COALESCE(l.live, 0)""",
+    ),
+    "center-sinks": (
+        "every center (an issuance account with a center) has its own redemption sink and expiry sink",
+        """SELECT i.id AS issuance_account_id, i.code, i.center_id FROM account i
+           WHERE i.kind = 'issuance' AND i.center_id IS NOT NULL AND (
+                 NOT EXISTS (SELECT 1 FROM account r WHERE r.center_id = i.center_id AND r.kind = 'redemption')
+              OR NOT EXISTS (SELECT 1 FROM account e WHERE e.center_id = i.center_id AND e.kind = 'expiry'))""",
+    ),
+    "expiry-to-minting-center": (
+        "expired credits go to the expiry sink of the center that minted their lot (the city-wide one only for an "
+        "issuer of no center, or before that center had its own)",
+        f"""SELECT t.id AS transfer_id, mv.lot_id, t.credit_account_id, own.id AS minting_center_sink
+            FROM transfer t
+            JOIN lot_movement mv ON mv.transfer_id = t.id
+            JOIN lot l ON l.id = mv.lot_id
+            JOIN transfer mint ON mint.id = l.mint_transfer_id
+            JOIN account issuer ON issuer.id = mint.debit_account_id
+            LEFT JOIN account own ON own.center_id = issuer.center_id AND own.kind = 'expiry'
+            JOIN account c ON c.id = t.credit_account_id
+            WHERE t.kind = 'expire' AND (own.id IS NULL OR c.id <> own.id)
+              AND NOT (c.code = '{EXPIRY_SINK}' AND (own.id IS NULL OR t.created_at < own.created_at))""",
     ),
     "lots-in-own-account": (
         "a transfer moves only the lots of the volunteer account it touches",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from timebank.db import UTCDateTime
@@ -27,6 +27,12 @@ def _kinds(column: str, kinds: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(k) for k in kinds)})"
 
 
+def _one_sink_per_center(kind: str) -> Index:
+    """At most one ``kind`` sink per center, and the index that finds it by ``center_id`` (accounts.center_sink)."""
+    where = text(f"kind = '{kind}'")
+    return Index(f"ux_account_{kind}_sink", "center_id", unique=True, sqlite_where=where, postgresql_where=where)
+
+
 class Account(SQLModel, table=True):
     __tablename__ = "account"
     __table_args__ = (
@@ -38,6 +44,9 @@ class Account(SQLModel, table=True):
         CheckConstraint(
             "NOT no_overdraft OR debits_posted + debits_pending <= credits_posted", name="account_no_overdraft"
         ),
+        # Each center has its own sinks, so drive-day postings do not queue on one city-wide row.
+        _one_sink_per_center("redemption"),
+        _one_sink_per_center("expiry"),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))

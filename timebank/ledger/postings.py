@@ -23,20 +23,24 @@ How a posting stays correct under concurrency (SPEC §4.9):
    winner and replays it; inside a caller's unit of work the rerun is of the caller's whole work, so that work
    must be safe to run again (``db.transaction``'s contract). The same key used twice in one unit of work replays.
    A refusal is recorded under its key (``ledger_refusal``, by ``record_refusal``) so that key stays refused.
+5. No city-wide hot row: a hold goes to the sink its caller names (a pickup center's, ``redemption_sink_for``), and
+   expired credits go to the expiry sink of the center that minted their lot, found by joining the lot to its mint
+   and the mint's issuance account in the read the posting makes anyway. Postings at different centers lock
+   different sink rows and never wait on each other there.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from sqlalchemy import bindparam, event, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from timebank.clock import utcnow
 from timebank.errors import ValidationFailed
 from timebank.ledger import errors
-from timebank.ledger.accounts import EXPIRY_SINK, account_id_for, lots_of
+from timebank.ledger.accounts import EXPIRY_SINK, center_sink, lots_of
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer
 from timebank.ledger.rules import MAX_AMOUNT, AllocationShortfall, allocate_fifo, fingerprint
 
@@ -61,6 +65,31 @@ _TAKE_FROM_LOT = (update(L).where(L.c.id == bindparam("lot_id"), L.c.remaining >
                                   L.c.expired_at.is_(None))
                   .values(remaining=L.c.remaining - bindparam("take")))
 _APPLY: dict[tuple[tuple[str, ...], bool], object] = {}  # _apply's guarded UPDATE, per (columns changed, kind checked)
+
+# Where a lot's expired credits go: the expiry sink of the center whose issuance account minted the lot, else (an
+# issuer of no center, or a center from before per-center sinks that was never migrated) the city-wide one.
+_MINT = T.alias("mint")
+_ISSUER = A.alias("issuer")
+_SINK = A.alias("expiry_sink")
+
+
+def _with_minting_center(lots):
+    """``lots`` (a from-clause with ``lot``) joined to each lot's mint, its issuer and that issuer's expiry sink."""
+    return (lots.join(_MINT, _MINT.c.id == L.c.mint_transfer_id)
+            .join(_ISSUER, _ISSUER.c.id == _MINT.c.debit_account_id)
+            .outerjoin(_SINK, and_(_SINK.c.center_id == _ISSUER.c.center_id, center_sink("expiry", _SINK))))
+
+
+_EXPIRY_SINK_OF_LOT = func.coalesce(
+    _SINK.c.id, select(A.c.id).where(A.c.code == EXPIRY_SINK).scalar_subquery()).label("expiry_sink_id")
+_LOT_TO_EXPIRE = (select(L.c.account_id, L.c.expires_at, _EXPIRY_SINK_OF_LOT).select_from(_with_minting_center(L))
+                  .where(L.c.id == bindparam("lot_id")))
+_TAKEN_BY = (select(M.c.lot_id, (-func.sum(M.c.delta)).label("amount"))
+             .where(M.c.transfer_id == bindparam("transfer_id")).group_by(M.c.lot_id).subquery("taken"))
+_HOLD_LOTS = (select(_TAKEN_BY.c.lot_id, _TAKEN_BY.c.amount, L.c.expires_at, L.c.expired_at, _EXPIRY_SINK_OF_LOT)
+              .select_from(_with_minting_center(_TAKEN_BY.join(L, L.c.id == _TAKEN_BY.c.lot_id)))
+              .order_by(_TAKEN_BY.c.lot_id))
+
 
 class LedgerInvariantBroken(AssertionError):
     """The database disagrees with what the ledger just locked: a bug or corruption. Assertions stay on."""
@@ -182,7 +211,7 @@ def void_hold(s: Session, *, hold_id: int, key: str, cause: Cause, now: datetime
             raise ValidationFailed(f"hold {hold_id} has not timed out yet")
         amount = hold.amount
         lots = _hold_lots(s, hold_id, at)
-        _apply(s, _with_expiry_sink(s, {hold.debit_account_id: {"debits_pending": -amount},
+        _apply(s, _with_expiry_sink({hold.debit_account_id: {"debits_pending": -amount},
                                         hold.credit_account_id: {"credits_pending": -amount}}, lots))
         transfer_id = _insert_transfer(s, kind, hold.debit_account_id, hold.credit_account_id, amount, key, fp,
                                        cause, at, pending_id=hold_id)
@@ -193,18 +222,19 @@ def void_hold(s: Session, *, hold_id: int, key: str, cause: Cause, now: datetime
 
 
 def expire_lot(s: Session, *, lot_id: int, cause: Cause, now: datetime | None = None) -> Posted | None:
-    """Move what is left in a lot past its expiry date to the expiry sink, once. ``None`` when nothing was left."""
+    """Move what is left in a lot past its expiry date to the expiry sink of the center that minted it, once.
+    ``None`` when nothing was left."""
     key = f"expire-lot:{lot_id}"
     fp = fingerprint("expire-lot", lot=lot_id)
 
     def work(s: Session) -> Posted | None:
         at = now or utcnow()
-        lot = s.execute(select(L).where(L.c.id == lot_id)).first()
+        lot = s.execute(_LOT_TO_EXPIRE, {"lot_id": lot_id}).first()
         if lot is None:
             raise errors.TransferNotFound(f"no lot {lot_id}")
         if lot.expires_at > at:
             raise ValidationFailed(f"lot {lot_id} expires at {lot.expires_at.isoformat()}, not yet")
-        sink = account_id_for(s, EXPIRY_SINK)
+        sink = _expiry_sink(lot.expiry_sink_id, lot_id)
         _lock_accounts(s, [lot.account_id, sink])
         lot = s.execute(select(L).where(L.c.id == lot_id)).first()  # re-read under the account lock
         if lot.expired_at is not None:
@@ -245,7 +275,7 @@ def reverse(s: Session, *, transfer_id: int, key: str, cause: Cause, now: dateti
         debit, credit = original.credit_account_id, original.debit_account_id
         lots = _hold_lots(s, original.pending_id, at) if original.kind == "post" else []
         try:
-            _apply(s, _with_expiry_sink(s, {debit: {"debits_posted": amount}, credit: {"credits_posted": amount}},
+            _apply(s, _with_expiry_sink({debit: {"debits_posted": amount}, credit: {"credits_posted": amount}},
                                         lots))
         except errors.InsufficientCredits:
             raise errors.InsufficientCredits(
@@ -457,55 +487,73 @@ def _take_from_lots(s: Session, transfer_id: int, account_id: int, amount: int, 
               [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": -take} for lot_id, take in taken])
 
 
-def _hold_lots(s: Session, hold_id: int, at: datetime) -> list[tuple[int, int, bool]]:
-    """``(lot_id, amount taken, may be expired)`` for each lot a hold took credits from.
+class HeldLot(NamedTuple):
+    """What a hold took from one lot, and where those credits go should the lot have expired."""
+
+    lot_id: int
+    amount: int
+    may_expire: bool
+    expiry_sink_id: int | None
+
+
+def _hold_lots(s: Session, hold_id: int, at: datetime) -> list[HeldLot]:
+    """Each lot a hold took credits from, with the expiry sink of the center that minted it (one read).
 
     A lot expires only once past its date, so a lot not yet expired and not past its date by our clock nor the
-    server's cannot expire while this posting runs; any other lot may, and then the expiry sink is needed."""
+    server's cannot expire while this posting runs; any other lot may, and then its expiry sink is needed."""
     horizon = max(at, utcnow())
-    rows = s.execute(
-        select(M.c.lot_id, -func.sum(M.c.delta), L.c.expires_at, L.c.expired_at)
-        .join(L, L.c.id == M.c.lot_id)
-        .where(M.c.transfer_id == hold_id)
-        .group_by(M.c.lot_id, L.c.expires_at, L.c.expired_at)
-        .order_by(M.c.lot_id)
-    ).all()
-    return [(lot_id, amount, expired_at is not None or expires_at <= horizon)
-            for lot_id, amount, expires_at, expired_at in rows]
+    return [HeldLot(row.lot_id, row.amount, row.expired_at is not None or row.expires_at <= horizon,
+                    row.expiry_sink_id)
+            for row in s.execute(_HOLD_LOTS, {"transfer_id": hold_id})]
 
 
-def _with_expiry_sink(s: Session, changes: dict, lots: list[tuple[int, int, bool]]) -> dict:
-    """Lock the expiry sink together with the other accounts, in id order, when credits may return to an expired
-    lot (they then expire at once and go to the sink)."""
-    if any(may_expire for _, _, may_expire in lots):
-        changes.setdefault(account_id_for(s, EXPIRY_SINK), {"credits_posted": 0})
+def _expiry_sink(sink_id: int | None, lot_id: int) -> int:
+    if sink_id is None:
+        raise errors.AccountNotFound(f"no expiry sink for the credits of lot {lot_id}; run `timebank init`")
+    return sink_id
+
+
+def _with_expiry_sink(changes: dict, lots: list[HeldLot]) -> dict:
+    """Lock the expiry sinks together with the other accounts, in id order, when credits may return to an expired
+    lot (they then expire at once and go to the sink of the center that minted that lot)."""
+    for lot in lots:
+        if lot.may_expire:
+            changes.setdefault(_expiry_sink(lot.expiry_sink_id, lot.lot_id), {"credits_posted": 0})
     return changes
 
 
-def _give_back_to_lots(s: Session, transfer_id: int, lots: list[tuple[int, int, bool]], account_id: int,
+def _give_back_to_lots(s: Session, transfer_id: int, lots: list[HeldLot], account_id: int,
                        key: str, cause: Cause, at: datetime) -> None:
-    """Return to each lot what a hold took from it; what returns to an expired lot expires at once.
+    """Return to each lot what a hold took from it; what returns to an expired lot expires at once, into the expiry
+    sink of the center that minted that lot: one ``expire`` transfer per sink (``<key>/expire`` when there is one
+    sink, as ever; ``<key>/expire:<sink id>`` each when the lots came from several centers).
 
-    The account rows (and the expiry sink, when needed) are already locked."""
+    The account rows (and the expiry sinks, when needed) are already locked."""
     expired_ids = set(s.execute(
-        select(L.c.id).where(L.c.id.in_([lot_id for lot_id, _, _ in lots]), L.c.expired_at.is_not(None))
+        select(L.c.id).where(L.c.id.in_([lot.lot_id for lot in lots]), L.c.expired_at.is_not(None))
     ).scalars())
-    for lot_id, amount, _ in lots:
-        if lot_id in expired_ids:
+    for lot in lots:
+        if lot.lot_id in expired_ids:
             continue  # stays empty: the credits pass through it to the expiry sink below
         done = s.execute(
-            update(L).where(L.c.id == lot_id, L.c.remaining + amount <= L.c.amount, L.c.expired_at.is_(None))
-            .values(remaining=L.c.remaining + amount)
+            update(L).where(L.c.id == lot.lot_id, L.c.remaining + lot.amount <= L.c.amount, L.c.expired_at.is_(None))
+            .values(remaining=L.c.remaining + lot.amount)
         ).rowcount
-        _assert(done == 1, f"lot {lot_id} would hold more than it was minted with")
-    s.execute(insert(M), [{"transfer_id": transfer_id, "lot_id": lot_id, "delta": amount}
-                          for lot_id, amount, _ in lots])
-    expired = [(lot_id, amount) for lot_id, amount, _ in lots if lot_id in expired_ids]
-    if not expired:
+        _assert(done == 1, f"lot {lot.lot_id} would hold more than it was minted with")
+    s.execute(insert(M), [{"transfer_id": transfer_id, "lot_id": lot.lot_id, "delta": lot.amount} for lot in lots])
+    by_sink: dict[int, list[HeldLot]] = {}
+    for lot in lots:
+        if lot.lot_id in expired_ids:  # a sink not locked above (a caller's clock far ahead) is locked now
+            by_sink.setdefault(_expiry_sink(lot.expiry_sink_id, lot.lot_id), []).append(lot)
+    if not by_sink:
         return
-    total = sum(amount for _, amount in expired)
-    sink = account_id_for(s, EXPIRY_SINK)
-    _apply(s, {account_id: {"debits_posted": total}, sink: {"credits_posted": total}})
-    expire_id = _insert_transfer(s, "expire", account_id, sink, total, f"{key}/expire",
-                                 fingerprint("expire-returned", of=transfer_id), cause, at)
-    s.execute(insert(M), [{"transfer_id": expire_id, "lot_id": lot_id, "delta": -amount} for lot_id, amount in expired])
+    changes = {sink: {"credits_posted": sum(lot.amount for lot in expired)} for sink, expired in by_sink.items()}
+    changes[account_id] = {"debits_posted": sum(change["credits_posted"] for change in changes.values())}
+    _apply(s, changes)
+    for sink in sorted(by_sink):
+        expired = by_sink[sink]
+        expire_key = f"{key}/expire" if len(by_sink) == 1 else f"{key}/expire:{sink}"
+        expire_id = _insert_transfer(s, "expire", account_id, sink, sum(lot.amount for lot in expired), expire_key,
+                                     fingerprint("expire-returned", of=transfer_id, sink=sink), cause, at)
+        s.execute(insert(M), [{"transfer_id": expire_id, "lot_id": lot.lot_id, "delta": -lot.amount}
+                              for lot in expired])

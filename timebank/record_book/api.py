@@ -8,6 +8,8 @@ from timebank.record_book import queries
 from timebank.record_book.permissions import READ_RECORD_BOOK
 from timebank.record_book.schemas import AccountSchema, StatementQuerySchema, StatementSchema
 
+STATEMENT_LOTS = 20
+
 blp = ApiBlueprint("record-book", __name__, description="A volunteer's account and record book (时间银行记录本)")
 
 
@@ -26,7 +28,9 @@ def get_account(volunteer_id: int):
                                                 "after each entry")
 def get_statement(query, volunteer_id: int):
     """A volunteer's record book: every service record and every movement of credits, newest first"""
-    book = queries.get_record_book(get_db(), actor=current_principal(), volunteer_id=volunteer_id, **query)
+    # The soonest lots only: a page of the history must not carry a long-serving volunteer's thousands of lots.
+    book = queries.get_record_book(get_db(), actor=current_principal(), volunteer_id=volunteer_id,
+                                   lot_limit=STATEMENT_LOTS, **query)
     entries = book.entries
     return {"items": entries.items, "total": entries.total, "page": entries.page, "per_page": entries.per_page,
             "pages": entries.pages, "account": book.account}

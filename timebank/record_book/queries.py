@@ -106,17 +106,30 @@ def account_of(s: Session, volunteer: VolunteerView, *, now: datetime, lot_limit
 
 def _stream():
     """Transfers and credit-less records in one order: newest first, ties broken the same way on every page.
-    Built once, with the account and the volunteer as parameters: building it is most of a short page's cost."""
+    Built once, with the account and the volunteer as parameters: building it is most of a short page's cost.
+
+    A page reads only what it needs: each of the three parts (debits, credits, credit-less records) gives its newest
+    ``window`` rows along its own index (``window`` = the rows before the page and the page), and only those are
+    merged and sorted, so page 1 of a 5,000-record book reads about 60 rows, not 10,000."""
     no_credits = select(
         SR.c.entered_at.label("at"), SR.c.id.label("ref_id"), cast(literal(RECORD), String(16)).label("kind"),
         cast(null(), BigInteger).label("amount"), cast(literal(0), BigInteger).label("balance_delta"),
         cast(literal(0), BigInteger).label("held_delta"), cast(null(), BigInteger).label("pending_id"),
         cast(null(), BigInteger).label("reverses_id"),
     ).where(SR.c.volunteer_id == bindparam("volunteer_id"), SR.c.mint_transfer_id.is_(None))
-    stream = union_all(*movements_of(bindparam("account_id")), no_credits).subquery("stream")
+    parts = [*movements_of(bindparam("account_id")), no_credits]
+    whole = union_all(*parts).subquery("stream")
+
+    def newest(part, name: str):
+        # Within a part (at, ref_id) is unique, so its newest rows by (at, ref_id) are all it can add to the page.
+        at, ref_id = part.selected_columns.at, part.selected_columns.ref_id
+        window = part.order_by(at.desc(), ref_id.desc()).limit(bindparam("window")).subquery(name)
+        return select(window)
+
+    stream = union_all(*(newest(part, f"part{n}") for n, part in enumerate(parts))).subquery("recent")
     ordered = select(stream).order_by(stream.c.at.desc(), stream.c.ref_id.desc(), stream.c.kind)
     newer = ordered.limit(bindparam("newer")).subquery("newer")
-    return (select(func.count()).select_from(stream),
+    return (select(func.count()).select_from(whole),
             ordered.limit(bindparam("per_page")).offset(bindparam("offset")),
             select(func.coalesce(func.sum(newer.c.balance_delta), 0), func.coalesce(func.sum(newer.c.held_delta), 0)))
 
@@ -129,10 +142,10 @@ def _entries(s: Session, volunteer: VolunteerView, account: AccountView, *, page
     whose = {"account_id": volunteer.account_id, "volunteer_id": volunteer.id}
     total = s.execute(_COUNT, whose).scalar_one()
     offset = (page - 1) * per_page
-    rows = s.execute(_PAGE, {**whose, "per_page": per_page, "offset": offset}).all()
+    rows = s.execute(_PAGE, {**whose, "per_page": per_page, "offset": offset, "window": offset + per_page}).all()
     balance, held = account.balance, account.held
     if offset and rows:
-        changed, reserved = s.execute(_NEWER, {**whose, "newer": offset}).one()
+        changed, reserved = s.execute(_NEWER, {**whose, "newer": offset, "window": offset}).one()
         balance, held = balance - int(changed), held - int(reserved)
     linked = _records_for(s, rows)
     items = []

@@ -20,7 +20,9 @@ class AccountSchema(Schema):
     held = Credits(dump_only=True, metadata={"description": "reserved by holds (reservations not yet picked up)"})
     available = Credits(dump_only=True, metadata={"description": "balance minus held: what can be spent now"})
     lots = fields.List(fields.Nested(LotSchema), dump_only=True,
-                       metadata={"description": "the live lots, soonest expiry first"})
+                       metadata={"description": "the live lots, soonest expiry first (in a statement: the "
+                                                "soonest 20 of them; the account lists every one)"})
+    lot_count = fields.Integer(dump_only=True, metadata={"description": "how many live lots there are in all"})
     expiring_30d = Credits(dump_only=True, metadata={"description": "what the lots lose in the next 30 days "
                                                                     "unless spent first"})
 

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from timebank.auth.access import allow
 from timebank.centers.services import get_center, list_centers
 from timebank.db import get_db
+from timebank.hours.rules import ends_next_day
 from timebank.service_requests import queries, services
 from timebank.service_requests.permissions import CLAIM_REQUESTS, CLOSE_REQUESTS, POST_REQUESTS, READ_REQUESTS
 from timebank.service_requests.rules import REQUEST_STATUSES
@@ -127,7 +128,8 @@ def complete(request_id: int):
     day = request.form.get("day", "").strip()
     values = {name: request.form.get(name, "").strip() for name in ("started_at", "ended_at")}
     state.values = {"day": day, **values, "volunteer_ids": request.form.getlist("volunteer_ids")}
-    data = {name: _aware(f"{day}T{value}") if day and value else value
+    days = {"started_at": day, "ended_at": _end_day(day, values["started_at"], values["ended_at"])}
+    data = {name: _aware(f"{days[name]}T{value}") if day and value else value
             for name, value in values.items() if value}
     chosen = [v for v in request.form.getlist("volunteer_ids") if v.strip()]
     data["volunteer_ids"] = chosen
@@ -209,6 +211,16 @@ def _day(text: str | None) -> date:
         return date.fromisoformat((text or "").strip())
     except ValueError:
         return _today()
+
+
+def _end_day(day: str, start: str, end: str) -> str:
+    """The day a service that began on ``day`` ended: the next one when its end is earlier than its start (a night's
+    陪护 from 22:00 to 02:00), as on the staff's hours forms. Left as typed when anything does not parse."""
+    try:
+        began, start_at, end_at = date.fromisoformat(day), time.fromisoformat(start), time.fromisoformat(end)
+    except ValueError:
+        return day
+    return (began + timedelta(days=1)).isoformat() if ends_next_day(start_at, end_at) else day
 
 
 def _aware(text: str | None) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from timebank.web import access, i18n, layout, session
+from timebank.web import access, i18n, layout, session, times
 
 # Templates and static files shared by every page blueprint; served at /assets/… by the app itself.
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
@@ -18,6 +18,7 @@ def init_app(app) -> None:
     i18n.init_app(app)
     access.init_app(app)
     layout.init_app(app)
+    times.init_app(app)
     app.register_blueprint(assets)
     app.register_blueprint(session.bp)
     # An address that matches no route outside the API gets the site's own "not found" page.
