@@ -10,14 +10,13 @@ released at once by a barrier, each with a token of its own (SPEC §4.3, §4.5, 
   only the credits decide): one held, 9 ``insufficient_credits``;
 - one ``Idempotency-Key`` from 10 threads: one reservation, and all 10 answers the same status and bytes
   (``timebank.idempotency.http``: the losers of the race on the key wait for the winner and replay its answer, with
-  ``Idempotent-Replayed: true``).
-
+  ``Idempotent-Replayed: true``);
 - five desks hand over walk-ups of the last three units at once: three fulfilled, two ``out_of_stock``.
 
 After each the ledger check finds nothing, and at the end of the day ``timebank ledger check`` (the CLI, in a process
 of its own, against the same database) exits 0. The people, tokens and drives are made in-process through the
 services before each storm (a token per person without a sign-in, as the other gunicorn tests do); one server and
-one database per backend serve every test of this module, each test with a drive and an item of its own.
+one database per backend serve the whole day, each storm with a drive and an item of its own.
 """
 from __future__ import annotations
 
@@ -37,10 +36,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlmodel import SQLModel
 
 from tests.auth_helpers import make_user, mint_token
-from tests.conftest import _pg_admin, _pg_url
 from tests.drive_helpers import SYSTEM, balance, collide, open_center, volunteer_with
 from tests.live_server import ROOT, gunicorn
 from timebank.catalog.services import create_item
@@ -49,7 +46,6 @@ from timebank.db import Database
 from timebank.drives.models import Reservation
 from timebank.drives.planning import create_drive
 from timebank.ledger.check import check_ledger
-from timebank.ledger.standalone import ensure_system_accounts
 from timebank.receipts.keys import ensure_signing_key
 
 WORKERS = 4
@@ -69,38 +65,22 @@ class Live:
     desks: list[str]  # tokens of the center's staff
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def live(request, tmp_path_factory):
-    """A database of this module's own (built like the ``database_url`` fixture's), its center, an admin and 20
-    staff of the center with their tokens, and gunicorn serving it with 4 workers."""
-    folder = tmp_path_factory.mktemp(f"drive-day-{request.param}")
-    if request.param == "sqlite":
-        url, name = f"sqlite:///{folder / 'timebank.db'}", None
-        schema = Database(url)
-        SQLModel.metadata.create_all(schema.engine)
-        ensure_system_accounts(schema)
-        schema.dispose()
-    else:
-        template = request.getfixturevalue("pg_template")
-        name = f"tb_drive_day_{uuid.uuid4().hex[:10]}"
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        url = _pg_url(name)
-    db = Database(url, pool_size=20, secret_key=SECRET)
+@pytest.fixture
+def live(database_url, tmp_path):
+    """The test database with its center, an admin and 20 staff of the center with their tokens, and gunicorn
+    serving it with 4 workers."""
+    db = Database(database_url, pool_size=20, secret_key=SECRET)
     try:
         ensure_signing_key(db)  # as `timebank init` does
         center = open_center(db, CENTER, "京口区大市口中心")
         admin = mint_token(db, make_user(db, "admin"))
         desks = db.transaction(lambda s: [mint_token(db, make_user(db, "staff", center_id=center.id))
                                           for _ in range(20)])
-        log = folder / "gunicorn.log"
-        with gunicorn(url, log, workers=WORKERS, settle=1) as base:
-            yield Live(base, url, db, log, center, admin, desks)
+        log = tmp_path / "gunicorn.log"
+        with gunicorn(database_url, log, workers=WORKERS, settle=1) as base:
+            yield Live(base, database_url, db, log, center, admin, desks)
     finally:
         db.dispose()
-        if name is not None:
-            with _pg_admin() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ------------------------------------------------------------------------------------------------------- helpers
@@ -197,7 +177,7 @@ def log_length(live: Live) -> int:
 RICE = 12_50
 
 
-def test_two_hundred_volunteers_after_fifty_units_leave_exactly_fifty_held(live):
+def two_hundred_volunteers_after_fifty_units_leave_exactly_fifty_held(live: Live) -> None:
     drive_id, sku = open_drive(live, price=RICE, stock=50, limit=2)
     people = volunteers(live, 200, 100_00)
     seen: list[dict] = []
@@ -236,7 +216,7 @@ def test_two_hundred_volunteers_after_fifty_units_leave_exactly_fifty_held(live)
     assert check_ledger(live.db) == []
 
 
-def test_twenty_desks_scanning_one_voucher_at_once_hand_it_over_once(live):
+def twenty_desks_scanning_one_voucher_at_once_hand_it_over_once(live: Live) -> None:
     drive_id, sku = open_drive(live, price=RICE, stock=10, limit=2)
     [(volunteer_id, token)] = volunteers(live, 1, 50_00)
     held = reserve(live, drive_id, sku, token)
@@ -264,7 +244,7 @@ def test_twenty_desks_scanning_one_voucher_at_once_hand_it_over_once(live):
     assert check_ledger(live.db) == []
 
 
-def test_a_volunteer_with_credits_for_one_sending_ten_reservations_at_once_gets_one(live):
+def a_volunteer_with_credits_for_one_sending_ten_reservations_at_once_gets_one(live: Live) -> None:
     price = 10_00
     drive_id, sku = open_drive(live, price=price, stock=20, limit=10)  # neither stock nor the limit decides
     [(volunteer_id, token)] = volunteers(live, 1, price + 5_00)
@@ -283,7 +263,7 @@ def test_a_volunteer_with_credits_for_one_sending_ten_reservations_at_once_gets_
     assert check_ledger(live.db) == []
 
 
-def test_one_key_from_ten_threads_makes_one_reservation_and_ten_equal_answers(live):
+def one_key_from_ten_threads_makes_one_reservation_and_ten_equal_answers(live: Live) -> None:
     drive_id, sku = open_drive(live, price=RICE, stock=20, limit=10)
     [(volunteer_id, token)] = volunteers(live, 1, 100_00)
     key = f"phone-retry-{uuid.uuid4().hex}"
@@ -305,10 +285,7 @@ def test_one_key_from_ten_threads_makes_one_reservation_and_ten_equal_answers(li
     assert check_ledger(live.db) == []
 
 
-def test_walk_ups_at_five_desks_for_three_units_then_the_ledger_check_command_is_clean(live):
-    """Last of the day (this module's tests run in order): five desks hand over walk-ups of the last three units at
-    once, then ``timebank ledger check`` in a process of its own finds every invariant holding on the whole day's
-    database."""
+def walk_ups_at_five_desks_for_the_last_three_units_hand_over_three(live: Live) -> None:
     drive_id, sku = open_drive(live, price=RICE, stock=3, limit=2)
     people = volunteers(live, 5, 50_00)
 
@@ -322,8 +299,20 @@ def test_walk_ups_at_five_desks_for_three_units_then_the_ledger_check_command_is
     assert all(a.json["status"] == "fulfilled" for a in answers if a.status == 201)
     final = stock_row(live, drive_id)
     assert (final["held"], final["sold"], final["left"]) == (0, 3, 0)
+    assert check_ledger(live.db) == []
+
+
+def test_a_drive_day_over_http_against_gunicorn(live):
+    """The storms one after the other on one server and database (one test per database, so that under
+    pytest-xdist each starts one gunicorn), then the ledger check command on the whole day."""
+    two_hundred_volunteers_after_fifty_units_leave_exactly_fifty_held(live)
+    twenty_desks_scanning_one_voucher_at_once_hand_it_over_once(live)
+    a_volunteer_with_credits_for_one_sending_ten_reservations_at_once_gets_one(live)
+    one_key_from_ten_threads_makes_one_reservation_and_ten_equal_answers(live)
+    walk_ups_at_five_desks_for_the_last_three_units_hand_over_three(live)
+
     assert live.db.transaction(lambda s: s.scalar(select(func.count()).select_from(Reservation.__table__)),
-                               readonly=True) >= 3
+                               readonly=True) == 50 + 1 + 1 + 1 + 3
     environment = {**os.environ, "TIMEBANK_DATABASE_URL": live.url, "TIMEBANK_SECRET_KEY": SECRET}
     done = subprocess.run([TIMEBANK, "ledger", "check"], cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=120, check=False)
