@@ -60,11 +60,27 @@ class Result:
     p99_ms: float
     requests: int = 0
     seconds: float = 0.0
+    p50_ms: float = float("nan")
+    p95_ms: float = float("nan")
+
+    @classmethod
+    def of(cls, latencies: list[float], seconds: float) -> Result:
+        """From every request's latency (in seconds) over ``seconds`` of wall time."""
+        every = sorted(latencies)
+        return cls(len(every) / seconds if seconds > 0 else 0.0, percentile(every, 0.99), len(every), seconds,
+                   percentile(every, 0.50), percentile(every, 0.95))
 
     @classmethod
     def combined(cls, slices: list[Result], seconds: float) -> Result:
         total = sum(r.requests_per_second * seconds for r in slices)
         return cls(total / (seconds * len(slices)), statistics.median(r.p99_ms for r in slices))
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ascending latencies in seconds, in milliseconds (nearest rank)."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
 
 
 # ------------------------------------------------------------------------------------------------ the databases
@@ -190,9 +206,10 @@ NextRequest = Callable[[int, int], "tuple[str, str, dict, dict | None] | None"]
 
 
 def run_clients(base: str, clients: int, seconds: float, next_request: NextRequest,
-                ok: tuple[int, ...] = (200,)) -> Result:
+                ok: tuple[int, ...] = (200,), on_answer: Callable[[int, int, bytes], None] | None = None) -> Result:
     """One thread per client, each on its own keep-alive connection, sending ``next_request(client, n)`` until
-    ``seconds`` are up or it returns None. The first answer outside ``ok`` stops every client and raises ``Refused``.
+    ``seconds`` are up or it returns None. The first answer outside ``ok`` stops every client and raises ``Refused``;
+    ``on_answer(client, status, body)`` sees every other answer.
     (Threads share one interpreter, so on a small machine this measures less than wrk would: compare like with like.)
     """
     parts = urllib.parse.urlparse(base)
@@ -223,6 +240,8 @@ def run_clients(base: str, clients: int, seconds: float, next_request: NextReque
                     failures.append(f"{method} {path}: {response.status} {answer[:300].decode(errors='replace')}")
                     return
                 mine.append(time.perf_counter() - began)
+                if on_answer is not None:
+                    on_answer(index, response.status, answer)
                 n += 1
         except OSError as error:
             failures.append(f"connection failed: {error!r}")
@@ -241,9 +260,7 @@ def run_clients(base: str, clients: int, seconds: float, next_request: NextReque
     elapsed = max(finished) - began
     if failures:
         raise Refused(f"some answers were not {' or '.join(map(str, ok))}: {failures[:3]}")
-    every = sorted(x for one in latencies for x in one)
-    p99 = every[min(len(every) - 1, int(len(every) * 0.99))] * 1000 if every else float("nan")
-    return Result(len(every) / elapsed if elapsed > 0 else 0.0, p99, len(every), elapsed)
+    return Result.of([x for one in latencies for x in one], elapsed)
 
 
 def run_python_load(url: str, clients: int, seconds: float, headers: dict) -> Result:
