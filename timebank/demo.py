@@ -149,6 +149,7 @@ def _service_records(db: Database, city: DemoCity) -> None:
     volunteers = {v.phone: v for v in _all_demo_volunteers(db)}
     logged = _logged_slots(db)  # a reversed record frees its time; the demo must not log it again
     approved: list[int] = []
+    by_morning: dict[datetime, list[int]] = {}
     for number, volunteer in enumerate(demo_volunteers(), start=1):
         profile = volunteers.get(volunteer["phone"])
         if profile is None:
@@ -178,9 +179,13 @@ def _service_records(db: Database, city: DemoCity) -> None:
                 hours.confirm_record(db, actor=ACTOR, record_id=record.id, rating=rating, now=min(entered, now))
             if (today - day).days > PENDING_DAYS:
                 approved.append(record.id)
-    for start in range(0, len(approved), 50):
-        hours.approve_records(db, actor=ACTOR, record_ids=approved[start:start + 50],
-                              validity_days=city.validity_days, now=now)
+                # Staff approve the next morning: credits, receipts and lots dated in service order, not all today.
+                by_morning.setdefault(min(datetime.combine(day + timedelta(days=1), time(10), tzinfo=zone), now),
+                                      []).append(record.id)
+    for morning, record_ids in sorted(by_morning.items()):
+        for start in range(0, len(record_ids), 50):
+            hours.approve_records(db, actor=ACTOR, record_ids=record_ids[start:start + 50],
+                                  validity_days=city.validity_days, now=morning)
     if approved and city.created.get("service records"):
         hours.reverse_record(db, actor=ACTOR, record_id=approved[0], reason="登记时选错了志愿者", now=now)
 

@@ -53,6 +53,7 @@ def test_the_record_book_reads_on_a_phone_and_a_desk(browser, live_server, fille
         assert balance_word in text and receipt_word in text
         assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
         assert page.locator(".entry").count() == 20 and page.locator(".pager a[rel=next]").count() == 1
+        assert page.locator(".book-print-page").is_hidden()  # on paper only
         qr = page.locator(".entry-qr").first
         assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
         assert page.locator(".entry-receipt .short-code").count() >= 15
@@ -75,6 +76,8 @@ def test_the_record_book_prints_on_a4(browser, live_server, filled):
         page.emulate_media(media="print")
         assert page.locator(".masthead").is_hidden() and page.locator(".pager").is_hidden()
         assert page.locator(".book-printed").is_visible()
+        # Paper has no pager: it says which page of how many it is (26 entries: page 1 of 2).
+        assert page.locator(".book-print-page").inner_text() == "这是记录本的第 1 页，共 2 页。要打印整本，请每一页都打印。"
         # The page's bottom padding alone once spilled onto a last, empty sheet of paper.
         assert page.evaluate("() => getComputedStyle(document.querySelector('main')).paddingBottom") == "0px"
         page.screenshot(path=ARTIFACTS / "record-book-print.png", full_page=True)
