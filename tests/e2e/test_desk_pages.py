@@ -101,7 +101,7 @@ def test_the_desk_redeems_a_short_code_typed_into_the_form_once(desk):
     said = answer_of(text(done))
     assert "请交给 王*英 以下物品" in said
     assert "大米 5公斤 × 2 袋" in said and "食用油 5升 × 1 桶" in said
-    assert display_short_code(held.voucher_short_code) in said and "55.00 积分" in said
+    assert display_short_code(held.voucher_short_code) in said and "55.00 时间币" in said
     assert status_of(desk, held.id) == "fulfilled"
     assert stock_of(desk.db, desk.city.drive.id, "JK01", "RICE-5KG") == (10, 0, 2)
     assert balance(desk.db, desk.volunteer.id).available == 100_00 - 55_00
@@ -210,7 +210,7 @@ def test_a_walk_up_is_found_by_phone_reserved_and_handed_over_at_once(desk):
     poor = tablet.form("/desk/walk-up", {"drive_id": desk.city.drive.id, "volunteer_id": walker.id,
                                          "center": "JK01", "qty-OIL-5L": "2"})
     assert poor.status_code == 409
-    assert "积分不够" in answer_of(text(poor)) and "60.00" in answer_of(text(poor))
+    assert "时间币不够" in answer_of(text(poor)) and "60.00" in answer_of(text(poor))
     assert 'value="2"' in text(poor)  # the form keeps what was entered
     assert stock_of(desk.db, desk.city.drive.id, "JK01", "OIL-5L") == (5, 0, 0)
 
