@@ -88,9 +88,9 @@ def test_requests_under_one_key_make_one_effect_across_gunicorn_workers(database
         assert len({per_key[0][1] for per_key in answers.values()}) == KEYS
         # The test proved something: one key was answered by several processes ...
         assert max(len({a[3].split(":")[0] for a in per_key}) for per_key in answers.values()) >= 2, log.read_text()
-        # ... and on PostgreSQL some process lost a race for a key to another and replayed the winner's answer
-        # (on SQLite BEGIN IMMEDIATE makes them wait for each other instead).
-        if not db.is_sqlite:
-            assert sum(retries.values()) >= 1, dict(retries)
+        # On PostgreSQL a process that lost a race for a key replays the winner's answer (on SQLite BEGIN IMMEDIATE
+        # makes them wait instead). Whether a race happens depends on the machine's load (with the suite in two
+        # processes on a busy 2-core machine the requests can arrive one after another), so it is not required here;
+        # tests/integration/test_idempotency.py sends 16 requests under one key from threads on a barrier.
     finally:
         db.dispose()

@@ -20,6 +20,7 @@ from timebank.check_ins import services as check_ins
 from timebank.errors import AlreadyExists
 from timebank.hours import services as hours
 from timebank.hours.queries import list_records
+from timebank.catalog import services as catalog
 from timebank.centers.services import create_center, set_center_active, update_center
 from timebank.receipts.keys import ensure_signing_key, rotate_keys
 from timebank.service_types.services import create_service_type, update_service_type
@@ -228,6 +229,17 @@ def _record_set_end(db, w):
     return record.id
 
 
+def _catalog_item_create(db, w):
+    return catalog.create_item(db, actor=ADMIN, sku="RICE-5KG", name_zh="大米", name_en="Rice", unit="袋",
+                               price=1200).id
+
+
+def _catalog_item_update(db, w):
+    item_id = _catalog_item_create(db, w)
+    catalog.update_item(db, actor=ADMIN, item_id=item_id, price=1500)
+    return item_id
+
+
 CENTER_CREATE = {"code": "JK01", "name": "大市口街道养老服务中心", "district": "京口区"}
 ACTIONS = {
     "service_record.create": (lambda db, w: _record(db, w).id, "service_record", {"source": "staff"}, "staff"),
@@ -263,6 +275,9 @@ ACTIONS = {
                             {"code": "meal-delivery", "name_zh": "助餐送餐", "credits_per_hour": "1.00"}, "admin"),
     "service_type.update": (_service_type_update, "service_type",
                             {"changed": {"credits_per_hour": [100, 150]}}, "admin"),
+    "catalog_item.create": (_catalog_item_create, "catalog_item",
+                            {"sku": "RICE-5KG", "name_zh": "大米", "price": "12.00"}, "admin"),
+    "catalog_item.update": (_catalog_item_update, "catalog_item", {"changed": {"price": [1200, 1500]}}, "admin"),
     "signing_key.rotate": (_signing_key_rotate, "signing_key", {"replaces": "first"}, "system"),
 }
 
