@@ -102,6 +102,7 @@ def test_the_text_size_switch_enlarges_everything_and_is_remembered(page, live_s
     page.get_by_role("button", name="特大").click()
     expect(page.locator("html")).to_have_class("text-150")
     expect(page.get_by_role("button", name="特大")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_load_state("load")  # the new page's stylesheet applied, not only its markup parsed
     assert page.evaluate("() => getComputedStyle(document.body).fontSize") == "27px"  # 18 px × 150%
     height = page.evaluate("() => document.querySelector('form.sign-out button').getBoundingClientRect().height")
     assert height >= 90  # 60 px × 150%

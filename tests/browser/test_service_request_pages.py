@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, sign_in, sqlite_only
 from timebank.auth.access import Principal
@@ -63,8 +64,9 @@ def test_a_volunteer_claims_an_open_request_with_the_big_button(browser, live_se
     try:
         page.goto(live_server.at("/"))
         page.locator(".main-nav a[href='/service-requests/']").click()
+        page.wait_for_url("**/service-requests/")
         buttons = page.locator("button.claim-button")
-        assert buttons.count() == 2
+        expect(buttons).to_have_count(2)
         box = buttons.first.bounding_box()
         assert box["height"] >= 60 and float(buttons.first.evaluate(
             "e => parseFloat(getComputedStyle(e).fontSize)")) >= 24
