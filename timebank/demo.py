@@ -3,8 +3,8 @@ hundred volunteers with Chinese names — built through the same services as eve
 
 Idempotent: what exists already (same code, phone or username; the same record, request or check-in) is left as it
 is, so running it twice changes nothing the second time. The month of service ends on the day the demo city was
-founded, so a run on a later day finds that month instead of adding another. Later features add their own steps (an
-open drive) to ``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
+founded, so a run on a later day finds that month instead of adding another. Later features add their own steps (the
+open drive, from ``timebank.drives.demo``) to ``STEPS``; each step receives the ``DemoCity`` so far and adds to it.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from timebank.centers.services import create_center, list_centers
 from timebank.check_ins import services as check_ins
 from timebank.cli import exit_with_error
 from timebank.db import Database, get_db
-from timebank.errors import AlreadyExists, DomainError
+from timebank.drives.demo import seed_drive
+from timebank.errors import DomainError, created
 from timebank.hours import services as hours
 from timebank.hours.queries import list_records
 from timebank.service_requests import queries as request_queries
@@ -108,25 +109,25 @@ def _first_admin(db: Database, city: DemoCity) -> None:
 
 def _centers(db: Database, city: DemoCity) -> None:
     for code, name, district in CENTERS:
-        city.count("centers", _created(lambda: create_center(db, actor=ACTOR, code=code, name=name,
+        city.count("centers", created(lambda: create_center(db, actor=ACTOR, code=code, name=name,
                                                                       district=district)))
 
 
 def _service_types(db: Database, city: DemoCity) -> None:
     for code, name_zh, name_en, rate in SERVICE_TYPES:
-        city.count("service types", _created(lambda: create_service_type(
+        city.count("service types", created(lambda: create_service_type(
             db, actor=ACTOR, code=code, name_zh=name_zh, name_en=name_en, credits_per_hour=rate)))
 
 
 def _volunteers(db: Database, city: DemoCity) -> None:
     for volunteer in demo_volunteers():
-        city.count("volunteers", _created(lambda: create_volunteer(db, actor=ACTOR, **volunteer)))
+        city.count("volunteers", created(lambda: create_volunteer(db, actor=ACTOR, **volunteer)))
 
 
 def _users(db: Database, city: DemoCity) -> None:
     def user(username: str, role: str, **scope) -> None:
         city.logins.append((username, role))
-        city.count("users", _created(lambda: create_user(
+        city.count("users", created(lambda: create_user(
             db, actor=ACTOR, username=username, password=city.password, role=role, must_change_password=True,
             **scope)))
 
@@ -563,26 +564,30 @@ def demo_volunteers() -> list[dict]:
     return people
 
 
-def _created(create: Callable[[], object]) -> bool:
-    try:
-        create()
-    except AlreadyExists:
-        return False
-    return True
+def _drive(db: Database, city: DemoCity) -> None:
+    """The catalog of daily goods and the quarter's open drive, with reservations paid from the month's credits."""
+    zone, now = _clock(city)
+    seeded = seed_drive(db, actor=ACTOR, centers=[code for code, _, _ in CENTERS], staff=_staff_principals(db),
+                        volunteers=_all_demo_volunteers(db), signing_in=_volunteer_principals(db),
+                        last_day=_last_day(db, city), zone=zone, now=now)
+    for kind in set(seeded.created) | set(seeded.existing):
+        city.created[kind] = city.created.get(kind, 0) + seeded.created.get(kind, 0)
+        city.existing[kind] = city.existing.get(kind, 0) + seeded.existing.get(kind, 0)
 
 
 STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users,
-                                                     _service_records, _service_requests, _check_ins]
-# The steps that put service on the calendar (left out by tests that place their own records).
-SERVICE_STEPS = (_service_records, _service_requests, _check_ins)
+                                                     _service_records, _service_requests, _check_ins, _drive]
+# The steps that put service and a drive on the calendar (left out by tests that place their own).
+SERVICE_STEPS = (_service_records, _service_requests, _check_ins, _drive)
 
 
 @click.command("demo", help="Seed a believable demo city (Zhenjiang): centers, staff, a supervisor, service types, "
                             "a hundred volunteers and a month of their service records (approved with receipts, "
                             "pending, one reversed), some logged by staff, some from service requests the volunteers "
                             "claimed and some from check-ins at the centers' posters (one never checked out), and "
-                            "requests in the coming days open to claim (one cancelled). Running it again adds only "
-                            "what is missing.")
+                            "requests in the coming days open to claim (one cancelled); a catalog of daily goods and "
+                            "the quarter's open redemption drive with reservations. Running it again adds only what "
+                            "is missing.")
 @click.option("--password-stdin", is_flag=True, help="read the demo users' password from standard input "
                                                      "(default: a generated one, printed)")
 @with_appcontext

@@ -99,6 +99,16 @@ class AlreadyExists(DomainError):
     message = _l("Something with this identifier already exists.")
 
 
+def created(create) -> bool:
+    """Run ``create()``: True when it made something, False when that thing already existed (``AlreadyExists``).
+    For seeding that may run twice, such as the demo."""
+    try:
+        create()
+    except AlreadyExists:
+        return False
+    return True
+
+
 class FieldErrors:
     """Collect the ``ValueError``s of the rules per field; raise them together as one 422, every bad field at once."""
 

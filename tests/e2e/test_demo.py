@@ -12,7 +12,11 @@ from timebank.auth.access import Principal
 from timebank.auth.services import authenticate
 from timebank.centers.services import list_centers
 from timebank.check_ins.models import CheckIn
+from timebank.catalog.services import page_of_items
 from timebank.db import get_db
+from timebank.drives.queries import list_drives
+from timebank.drives.reservation_queries import list_reservations
+from timebank.receipts.codec import Kind
 from timebank.demo import seed_demo
 from timebank.hours.queries import list_records
 from timebank.receipts.services import check_receipt
@@ -38,6 +42,9 @@ def census(db) -> dict:
         "service records": list_records(db, actor=SYSTEM).total,
         "service requests": list_requests(db, actor=SYSTEM).total,
         "check-ins": db.read_one(select(func.count()).select_from(CheckIn.__table__))[0],
+        "catalog items": page_of_items(db, actor=SYSTEM).total,
+        "drives": list_drives(db, actor=SYSTEM).total,
+        "reservations": list_reservations(db, actor=SYSTEM).total,
     }
 
 
@@ -68,7 +75,8 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     completed = [r for r in requests if r.status == "completed"]
     assert by_source == {"staff": 300, "check_in": 13, "request": sum(len(r.volunteers) for r in completed)}
     assert seeded == {"centers": 6, "volunteers": 100, "users": 10, "service types": 6,
-                      "service records": len(records), "service requests": 42, "check-ins": 13}
+                      "service records": len(records), "service requests": 42, "check-ins": 13,
+                      "catalog items": 8, "drives": 1, "reservations": 24}
     assert "service requests: 42 created, 0 already there" in first.output
     assert "check-ins: 13 created, 0 already there" in first.output
     statuses = records_by_status(db)
@@ -94,6 +102,7 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     assert "first admin: admin, one-time password" in first.output
 
     _requests_and_check_ins_are_a_living_month(db, records, requests, volunteer)
+    _an_open_drive_with_reservations(db, volunteer)
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
@@ -101,6 +110,7 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     assert "volunteers: 0 created, 100 already there" in second.output
     assert "service requests: 0 created, 42 already there" in second.output
     assert "check-ins: 0 created, 13 already there" in second.output
+    assert "drives: 0 created, 1 already there" in second.output
     assert "one-time password" not in second.output
 
     # A run on a later day finds the demo month where it was, rather than adding a new month beside it.
@@ -145,3 +155,23 @@ def _requests_and_check_ins_are_a_living_month(db, records, requests, volunteer)
         times = sorted((r.started_at, r.ended_at) for r in records
                        if r.volunteer_id == volunteer_id and r.status in ("pending", "approved"))
         assert all(end <= next_start for (_, end), (next_start, _) in zip(times, times[1:])), volunteer_id
+
+
+def _an_open_drive_with_reservations(db, volunteer) -> None:
+    """The quarter's drive is open at every center with daily goods in stock; volunteers paid for their reservations
+    with the month's credits: most wait at the desk, four were handed over, one was cancelled, and the demo volunteer
+    who signs in holds one with a voucher that verifies."""
+    items = page_of_items(db, actor=SYSTEM, per_page=50).items
+    assert {"洗衣粉", "食用油", "大米", "鸡蛋"} <= {re.sub(r"（.*", "", i.name_zh) for i in items}
+    [drive] = list_drives(db, actor=SYSTEM).items
+    assert drive.status == "open" and len(drive.centers) == 6
+    assert re.fullmatch(r"\d{4}年第[一二三四]季度时间币兑换", drive.name)
+    reservations = list_reservations(db, actor=SYSTEM, per_page=50).items
+    assert Counter(r.status for r in reservations) == {"held": 19, "fulfilled": 4, "cancelled": 1}
+    assert len({r.center for r in reservations}) == 6
+    assert all(r.total == sum(line.unit_price * line.quantity for line in r.lines) for r in reservations)
+    [theirs] = list_reservations(db, actor=volunteer).items
+    assert theirs.status == "held"
+    assert check_receipt(db, code=theirs.voucher_short_code, kind=Kind.VOUCHER).valid
+    picked_up = next(r for r in reservations if r.status == "fulfilled")
+    assert check_receipt(db, code=picked_up.voucher_short_code).verdict.status == "redeemed"
