@@ -275,7 +275,8 @@ def learn_plans(world: World, dialect: str) -> None:
 
 # ------------------------------------------------------------------------------------------------ what is timed
 
-def http_reservations(base: str, world: World, clients: int, seconds: float) -> tuple[Result, list[dict]]:
+def http_reservations(base: str, world: World, clients: int, seconds: float,
+                      rate: float | None = None) -> tuple[Result, list[dict]]:
     queue = deque(world.volunteers)
     sent: dict[int, Person] = {}
     made: list[dict] = []
@@ -294,7 +295,7 @@ def http_reservations(base: str, world: World, clients: int, seconds: float) -> 
         answer = json.loads(body)
         made.append({"id": answer["id"], "center": sent[client].center, "text": answer["voucher"]["url"]})
 
-    result = run_clients(base, clients, seconds, next_request, ok=(201,), on_answer=on_answer)
+    result = run_clients(base, clients, seconds, next_request, ok=(201,), on_answer=on_answer, rate=rate)
     return result, made
 
 
@@ -378,6 +379,14 @@ def raw_redemptions(url: str, world: World, clients: int, seconds: float, reserv
 # ------------------------------------------------------------------------------------------------ the report
 
 @dataclass
+class Paced:
+    backend: str
+    clients: int
+    rate: float
+    result: Result
+
+
+@dataclass(frozen=True)
 class Row:
     backend: str
     clients: int
@@ -387,12 +396,13 @@ class Row:
     redeem_raw: Result
 
 
-def measure(backend: str, args, rows: list[Row], notes: dict) -> None:
+def measure(backend: str, args, rows: list[Row], paced: list[Paced], notes: dict) -> None:
     with throwaway_database(backend, "bench_drive") as url, tempfile.TemporaryDirectory() as folder:
         log(f"{backend}: migrating a fresh database, seeding in-process")
         timebank(url, "init")
         cells = len(args.clients)
-        world = seed(url, args.volunteers, args.centers, max(args.clients), reservations_each=2 * cells + 2)
+        world = seed(url, args.volunteers, args.centers, max(args.clients),
+                     reservations_each=2 * cells + len(args.paced) + 2)
         try:
             learn_plans(world, "sqlite" if backend == "sqlite" else "postgresql")
             plans = world.plans
@@ -418,6 +428,13 @@ def measure(backend: str, args, rows: list[Row], notes: dict) -> None:
                         f"{redeem_raw.requests_per_second:,.1f}/s, p99 {redeem_raw.p99_ms:.0f} ms "
                         f"({machine_load()})")
                     rows.append(Row(backend, n, reserve_http, reserve_raw, redeem_http, redeem_raw))
+                for rate in args.paced:
+                    random.shuffle(world.volunteers)
+                    result, _ = http_reservations(base, world, max(args.clients), args.paced_seconds, rate=rate)
+                    log(f"{backend} {max(args.clients):>3} clients paced at {rate:g}/s: {result.requests:,} "
+                        f"reservations over HTTP, {result.requests_per_second:,.1f}/s, p99 {result.p99_ms:.0f} ms "
+                        f"({machine_load()})")
+                    paced.append(Paced(backend, max(args.clients), rate, result))
             notes[backend]["retries"] = {name: plan.retries for name, plan in plans.items()}
             try:
                 notes[backend]["check"] = timebank(url, "ledger", "check").strip().splitlines()[-1]
@@ -438,6 +455,11 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
     parser.add_argument("--centers", type=int, default=4, help=f"centers, 2 to {len(CENTERS)} (default 4)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--paced", default="20,50",
+                        help="then reservations arriving at these paces (a second, comma-separated; the most "
+                             "clients free to take them; latency from when each was due), default 20,50; "
+                             "'' for none")
+    parser.add_argument("--paced-seconds", type=float, default=30.0, help="how long each paced cell runs (30)")
     parser.add_argument("--show-plans", action="store_true",
                         help="print the replay plans (what fills each parameter) to stderr")
     args = parser.parse_args(argv)
@@ -445,6 +467,12 @@ def parse_args(argv=None):
         args.clients = [int(n) for n in args.clients.split(",")]
     except ValueError:
         parser.error("--clients takes whole numbers separated by commas, e.g. 8,32")
+    try:
+        args.paced = [float(n) for n in args.paced.split(",") if n.strip()]
+    except ValueError:
+        parser.error("--paced takes numbers separated by commas, e.g. 20,50")
+    if any(rate <= 0 for rate in args.paced) or args.paced_seconds <= 0:
+        parser.error("--paced and --paced-seconds positive")
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if any(b not in ("sqlite", "postgresql") for b in args.backends):
         parser.error("--backends: sqlite, postgresql")
@@ -467,9 +495,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     load_at_start = machine_load()
     rows: list[Row] = []
+    paced: list[Paced] = []
     notes: dict = {}
     for backend in args.backends:
-        measure(backend, args, rows, notes)
+        measure(backend, args, rows, paced, notes)
 
     print(f"\nDrive-day benchmark: gunicorn {args.workers} sync workers, {args.volunteers:,} volunteers at "
           f"{args.centers} centers, each reservation two lines (rice and oil) at the volunteer's center, each "
@@ -485,6 +514,14 @@ def main(argv=None) -> None:
             print(f"| {backend_label(row.backend)} | {row.clients} | {http.requests_per_second:,.1f} "
                   f"({http.requests:,}) | {latency(http)} | {raw.requests_per_second:,.1f} ({raw.requests:,}) | "
                   f"{latency(raw)} | {ratio(http, raw)} |")
+        print()
+    if paced:
+        print("Reservations arriving at a steady pace (open loop), over HTTP; latency from when each was due:\n")
+        print("| backend | clients free | paced at | made/s | p50 / p95 / p99 |")
+        print("|---|---:|---:|---:|---:|")
+        for cell in paced:
+            print(f"| {backend_label(cell.backend)} | {cell.clients} | {cell.rate:g}/s | "
+                  f"{cell.result.requests_per_second:,.1f} ({cell.result.requests:,}) | {latency(cell.result)} |")
         print()
     for backend in args.backends:
         note = notes.get(backend, {})

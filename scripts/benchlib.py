@@ -6,6 +6,7 @@ Used by ``bench_http.py`` and ``bench_hours.py`` (both put ``scripts/`` on ``sys
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import re
@@ -206,10 +207,17 @@ NextRequest = Callable[[int, int], "tuple[str, str, dict, dict | None] | None"]
 
 
 def run_clients(base: str, clients: int, seconds: float, next_request: NextRequest,
-                ok: tuple[int, ...] = (200,), on_answer: Callable[[int, int, bytes], None] | None = None) -> Result:
+                ok: tuple[int, ...] = (200,), on_answer: Callable[[int, int, bytes], None] | None = None,
+                rate: float | None = None) -> Result:
     """One thread per client, each on its own keep-alive connection, sending ``next_request(client, n)`` until
     ``seconds`` are up or it returns None. The first answer outside ``ok`` stops every client and raises ``Refused``;
     ``on_answer(client, status, body)`` sees every other answer.
+
+    Without ``rate`` each client sends its next request as soon as the last one is answered (closed loop: the
+    latency then grows with the clients, by Little's law, whatever the server). With ``rate`` the requests are due
+    at a fixed pace, ``rate`` a second, the next due one taken by whichever client is free (open loop, as people
+    arriving on a drive morning): the latency counts from when the request was due, so a server falling behind
+    shows up as latency rather than as a slower pace.
     (Threads share one interpreter, so on a small machine this measures less than wrk would: compare like with like.)
     """
     parts = urllib.parse.urlparse(base)
@@ -218,6 +226,17 @@ def run_clients(base: str, clients: int, seconds: float, next_request: NextReque
     start = threading.Barrier(clients + 1)
     stop_at = [0.0]
     finished = [0.0] * clients
+    slots, slot_lock, paced_from = itertools.count(), threading.Lock(), [0.0]
+
+    def due_time() -> float:
+        """Paced: wait for the next slot that is due; its time (closed loop: now)."""
+        if rate is None:
+            return time.perf_counter()
+        with slot_lock:
+            due = paced_from[0] + next(slots) / rate
+        if due > time.perf_counter():
+            time.sleep(due - time.perf_counter())
+        return due
 
     def client(index: int) -> None:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -225,6 +244,9 @@ def run_clients(base: str, clients: int, seconds: float, next_request: NextReque
         mine, n = latencies[index], 0
         try:
             while time.perf_counter() < stop_at[0] and not failures:
+                began = due_time()
+                if began >= stop_at[0]:
+                    break
                 request = next_request(index, n)
                 if request is None:
                     break
@@ -232,7 +254,6 @@ def run_clients(base: str, clients: int, seconds: float, next_request: NextReque
                 data = json.dumps(body).encode() if body is not None else None
                 if data is not None:
                     headers = {"Content-Type": "application/json", **headers}
-                began = time.perf_counter()
                 connection.request(method, path, body=data, headers=headers)
                 response = connection.getresponse()
                 answer = response.read()
@@ -253,7 +274,7 @@ def run_clients(base: str, clients: int, seconds: float, next_request: NextReque
     for thread in threads:
         thread.start()
     stop_at[0] = time.perf_counter() + seconds
-    began = time.perf_counter()
+    began = paced_from[0] = time.perf_counter()
     start.wait()
     for thread in threads:
         thread.join(seconds + 60)
