@@ -34,6 +34,7 @@ from timebank.hours.supervision import api as anomalies_api
 from timebank.hours.supervision import views as supervision_views
 from timebank.hours import views as hours_views
 from timebank.ledger import cli as ledger_cli
+from timebank.operations import cli as operations_cli
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
 from timebank.receipts import links as receipt_links
@@ -64,7 +65,7 @@ API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api
                   reservations_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
-            demo.demo_command)
+            demo.demo_command, operations_cli.backup_command, operations_cli.restore_command)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -1,0 +1,1 @@
+"""What an operator runs beside the service: backups and restores, and the Prometheus metrics."""
