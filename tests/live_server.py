@@ -23,12 +23,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, log: Path, *, workers: int, app: str = "wsgi:app", settle: float = 0.0):
+def gunicorn(database_url: str, log: Path, *, workers: int, app: str = "wsgi:app", settle: float = 0.0,
+             env: dict | None = None):
     """Start gunicorn (``app`` is its application spec), wait until ``/healthz`` answers, yield the base URL; stop it
     at the end. The access log (``pid status method path``) goes to ``log``. ``settle`` gives the other workers time
-    to boot after the first one answered."""
+    to boot after the first one answered; ``env`` adds to the environment."""
     port = free_port()
-    env = {**os.environ, "TIMEBANK_DATABASE_URL": database_url, "TIMEBANK_SECRET_KEY": "test"}
+    env = {**os.environ, "TIMEBANK_DATABASE_URL": database_url, "TIMEBANK_SECRET_KEY": "test", **(env or {})}
     with open(log, "w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",

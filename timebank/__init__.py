@@ -35,6 +35,7 @@ from timebank.hours.supervision import views as supervision_views
 from timebank.hours import views as hours_views
 from timebank.ledger import cli as ledger_cli
 from timebank.operations import cli as operations_cli
+from timebank.operations import metrics
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
 from timebank.receipts import links as receipt_links
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.load(app, config)
     db.init_app(app)
     health.init_app(app)
+    metrics.init_app(app)
     security.init_app(app)
     receipt_links.init_app(app)
     request_limits.init_app(app)

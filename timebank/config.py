@@ -12,6 +12,7 @@ DEFAULTS = {
     "HOLD_TIMEOUT_SECONDS": 14 * 24 * 3600,
     "TIMEZONE": "Asia/Shanghai",
     "PUBLIC_URL": None,
+    "METRICS_TOKEN": None,  # a bearer token that opens /metrics to callers beyond this machine
 }
 
 
