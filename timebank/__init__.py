@@ -58,6 +58,7 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          audit_views.bp, record_book_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp,
          check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp,
          supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, catalog_views.bp,
+         catalog_views.photos,
          drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,

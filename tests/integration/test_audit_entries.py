@@ -6,10 +6,13 @@ whose ``record(...)`` goes missing fails its case.
 """
 from __future__ import annotations
 
+import io
+
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from datetime import datetime, timedelta, timezone
 
@@ -240,6 +243,24 @@ def _catalog_item_update(db, w):
     return item_id
 
 
+def _catalog_item_photo(db, w):
+    item_id = _catalog_item_create(db, w)
+    catalog.set_photo(db, actor=ADMIN, item_id=item_id, data=_png(40, 30))
+    return item_id
+
+
+def _catalog_item_photo_remove(db, w):
+    item_id = _catalog_item_photo(db, w)
+    catalog.remove_photo(db, actor=ADMIN, item_id=item_id)
+    return item_id
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 160, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
 CENTER_CREATE = {"code": "JK01", "name": "大市口街道养老服务中心", "district": "京口区"}
 ACTIONS = {
     "service_record.create": (lambda db, w: _record(db, w).id, "service_record", {"source": "staff"}, "staff"),
@@ -278,6 +299,8 @@ ACTIONS = {
     "catalog_item.create": (_catalog_item_create, "catalog_item",
                             {"sku": "RICE-5KG", "name_zh": "大米", "price": "12.00"}, "admin"),
     "catalog_item.update": (_catalog_item_update, "catalog_item", {"changed": {"price": [1200, 1500]}}, "admin"),
+    "catalog_item.photo": (_catalog_item_photo, "catalog_item", {"width": 40, "height": 30}, "admin"),
+    "catalog_item.photo_remove": (_catalog_item_photo_remove, "catalog_item", {}, "admin"),
     "signing_key.rotate": (_signing_key_rotate, "signing_key", {"replaces": "first"}, "system"),
 }
 

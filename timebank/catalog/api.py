@@ -12,7 +12,9 @@ from timebank.catalog.schemas import (
     CatalogItemUpdateSchema,
     CatalogListQuerySchema,
 )
+from timebank.catalog.upload import PHOTO_BODY, PHOTO_REQUEST_BODY, uploaded_photo
 from timebank.db import get_db
+from timebank.request_limits import accepts_body_up_to
 
 blp = ApiBlueprint("catalog-items", __name__, description="The redemption catalog (兑换目录): daily goods and their "
                                                           "price in credits")
@@ -52,3 +54,24 @@ def get_catalog_item(item_id: int):
 def update_catalog_item(data, item_id: int):
     """Change an item's names, unit or price (for reservations made from now on), or deactivate it"""
     return services.update_item(get_db(), actor=current_principal(), item_id=item_id, **data)
+
+
+@blp.put("/catalog-items/<int:item_id>/photo")
+@allow(MANAGE_CATALOG)
+@accepts_body_up_to(PHOTO_BODY)
+@blp.response(200, CatalogItemSchema, description="the item with its new photo (photo_url, photo_thumb_url)")
+@blp.refuses(413, "payload_too_large: the body is larger than 5 MB")
+@blp.doc(requestBody=PHOTO_REQUEST_BODY)
+def put_catalog_item_photo(item_id: int):
+    """Give an item a photo, or a new one: re-encoded as a JPEG (at most 800 px, and a 240 px thumbnail), upright,
+    without its metadata. A file that is not a JPEG, PNG or WebP image is refused with 422 and fields.photo"""
+    return services.set_photo(get_db(), actor=current_principal(), item_id=item_id,
+                              data=uploaded_photo(raw_body=True))
+
+
+@blp.delete("/catalog-items/<int:item_id>/photo")
+@allow(MANAGE_CATALOG)
+@blp.response(200, CatalogItemSchema, description="the item without a photo")
+def delete_catalog_item_photo(item_id: int):
+    """Take an item's photo away"""
+    return services.remove_photo(get_db(), actor=current_principal(), item_id=item_id)

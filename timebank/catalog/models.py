@@ -1,11 +1,11 @@
 """The redemption catalog (兑换目录): the daily goods volunteers exchange credits for. Kept by the admin; a drive
-offers some of them, with stock per center (``timebank.drives``). A photo is not kept yet."""
+offers some of them, with stock per center (``timebank.drives``). An item may have a photo."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from timebank.catalog.rules import MAX_PRICE, NAME_MAX, SKU_MAX, UNIT_MAX
@@ -25,3 +25,19 @@ class CatalogItem(SQLModel, table=True):
     price: int = Field(sa_column=Column(BigInteger, nullable=False))  # hundredths of a credit: 12.50 = 1250
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CatalogPhoto(SQLModel, table=True):
+    """An item's photo, as the app re-encoded it (a JPEG at most ``FULL_SIDE`` px, and a thumbnail), in the database
+    so that a backup holds it and every worker serves it. ``digest`` names this version in its URL, so browsers keep
+    it for good and a new photo is a new URL."""
+    __tablename__ = "catalog_photo"
+
+    item_id: int = Field(sa_column=Column(BigId, ForeignKey("catalog_item.id", ondelete="CASCADE"),
+                                          primary_key=True))
+    digest: str = Field(sa_column=Column(String(16), nullable=False))
+    full: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    thumb: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    width: int = Field(sa_column=Column(Integer, nullable=False))
+    height: int = Field(sa_column=Column(Integer, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from timebank.catalog.photos import photo_path
 from timebank.catalog.rules import (
     NAME_MAX,
     SKU_MAX,
@@ -25,6 +26,17 @@ class CatalogItemSchema(Schema):
     price = Credits(dump_only=True, metadata={"description": "credits for one unit"})
     active = fields.Boolean(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True, format="iso")
+    photo_url = fields.Method("_photo", dump_only=True, allow_none=True,
+                              metadata={"description": "the photo (a JPEG at most 800 px), or null; a new photo "
+                                                       "is a new URL"})
+    photo_thumb_url = fields.Method("_thumb", dump_only=True, allow_none=True,
+                                    metadata={"description": "its 240 px thumbnail, or null"})
+
+    def _photo(self, item):
+        return photo_path(item.id, item.photo_digest, thumb=False)
+
+    def _thumb(self, item):
+        return photo_path(item.id, item.photo_digest, thumb=True)
 
 
 class CatalogItemCreateSchema(Schema):

@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from timebank.audit.services import changes_between, record
 from timebank.auth.access import Principal
-from timebank.catalog.models import CatalogItem
+from timebank.catalog import photos
+from timebank.catalog.models import CatalogItem, CatalogPhoto
 from timebank.catalog.permissions import MANAGE_CATALOG, READ_CATALOG
 from timebank.catalog.rules import check_price, normalize_item_name, normalize_sku, normalize_unit
 from timebank.clock import utcnow
@@ -20,8 +21,10 @@ from timebank.ledger.rules import format_credits
 from timebank.paging import Page, escape_like, paginate
 
 IT = CatalogItem.__table__
-# An item's row, and its Chinese name also as ``name`` (what SPEC §8 calls it).
-ROW = select(IT, IT.c.name_zh.label("name"))
+PH = CatalogPhoto.__table__
+# An item's row, its Chinese name also as ``name`` (what SPEC §8 calls it), and its photo's version (or None).
+ROW = (select(IT, IT.c.name_zh.label("name"), PH.c.digest.label("photo_digest"))
+       .outerjoin(PH, PH.c.item_id == IT.c.id))
 
 
 class CatalogItemNotFound(NotFound):
@@ -106,6 +109,53 @@ def update_item(db: Database, *, actor: Principal, item_id: int, name_zh: str | 
         return _row(s, item_id)
 
     return db.transaction(work)
+
+
+def set_photo(db: Database, *, actor: Principal, item_id: int, data: bytes, now=None) -> Row:
+    """Give an item a photo (or a new one in place of the old): re-encoded by ``photos.prepare``. Returns the row."""
+    MANAGE_CATALOG.require(actor)
+    problems = FieldErrors()
+    prepared = problems.check("photo", photos.prepare, data)
+    problems.raise_if_any()
+
+    def work(s: Session) -> Row:
+        if _row(s, item_id) is None:
+            raise CatalogItemNotFound(item_id=item_id)
+        s.execute(delete(PH).where(PH.c.item_id == item_id))
+        s.execute(insert(PH).values(item_id=item_id, digest=prepared.digest, full=prepared.full,
+                                    thumb=prepared.thumb, width=prepared.width, height=prepared.height,
+                                    updated_at=now or utcnow()))
+        record(s, actor=actor, action="catalog_item.photo", object_type="catalog_item", object_id=item_id,
+               detail={"photo": prepared.digest, "width": prepared.width, "height": prepared.height,
+                       "bytes": len(prepared.full)})
+        return _row(s, item_id)
+
+    return db.transaction(work)
+
+
+def remove_photo(db: Database, *, actor: Principal, item_id: int) -> Row:
+    """Take an item's photo away (nothing happens when it has none). Returns the row."""
+    MANAGE_CATALOG.require(actor)
+
+    def work(s: Session) -> Row:
+        row = _row(s, item_id)
+        if row is None:
+            raise CatalogItemNotFound(item_id=item_id)
+        if row.photo_digest is not None:
+            s.execute(delete(PH).where(PH.c.item_id == item_id))
+            record(s, actor=actor, action="catalog_item.photo_remove", object_type="catalog_item",
+                   object_id=item_id, detail={"photo": row.photo_digest})
+        return _row(s, item_id)
+
+    return db.transaction(work)
+
+
+def photo_of(db: Database, *, item_id: int, digest: str, thumb: bool) -> bytes | None:
+    """The JPEG of this version of the item's photo (the thumbnail or the full one); None when it is not (or no
+    longer) this version. Public: whoever has the URL sees the picture of the goods."""
+    column = PH.c.thumb if thumb else PH.c.full
+    found = db.read_one(select(column).where(PH.c.item_id == item_id, PH.c.digest == digest))
+    return bytes(found[0]) if found is not None else None
 
 
 def items_by_sku(s: Session, skus) -> dict[str, Row]:

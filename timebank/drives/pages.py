@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
+from timebank.catalog.photos import photo_path
 from timebank.errors import DomainError, render_message
 from timebank.ledger.rules import format_credits
 from timebank.receipts.rules import display_short_code
@@ -90,4 +91,5 @@ def page_helpers() -> dict:
         "phase_name": lambda phase: PHASE_NAMES.get(phase, phase),
         "status_name": lambda status: STATUS_NAMES.get(status, status),
         "short_code": lambda code: display_short_code(code) if code else "",
+        "photo_path": photo_path,
     }

@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from timebank.auth.access import Principal
-from timebank.catalog.models import CatalogItem
+from timebank.catalog.models import CatalogItem, CatalogPhoto
 from timebank.centers.models import Center
 from timebank.clock import utcnow
 from timebank.db import Database
@@ -26,15 +26,17 @@ DC = DriveCenter.__table__
 DI = DriveItem.__table__
 DS = DriveStock.__table__
 CI = CatalogItem.__table__
+PH = CatalogPhoto.__table__
 C = Center.__table__
 
 # Every stock row of a drive with what names it: the item's SKU, names, unit and price, the center's code.
 _ENTRIES = (select(DS.c.center_id, C.c.code.label("center"), C.c.name.label("center_name"), CI.c.sku, CI.c.name_zh,
                    CI.c.name_en, CI.c.unit, CI.c.price, CI.c.active, DS.c.stock, DS.c.held, DS.c.sold,
-                   DI.c.limit_per_volunteer)
+                   DI.c.limit_per_volunteer, DS.c.item_id, PH.c.digest.label("photo_digest"))
             .join(C, C.c.id == DS.c.center_id)
             .join(DI, and_(DI.c.drive_id == DS.c.drive_id, DI.c.item_id == DS.c.item_id))
             .join(CI, CI.c.id == DS.c.item_id)
+            .outerjoin(PH, PH.c.item_id == DS.c.item_id)
             .where(DS.c.drive_id == bindparam("drive_id"))
             .order_by(C.c.code, CI.c.sku))
 _CENTER_CODES = (select(DC.c.drive_id, C.c.code).join(C, C.c.id == DC.c.center_id)
@@ -55,6 +57,8 @@ class StockEntry:
     sold: int
     limit_per_volunteer: int | None
     active: bool
+    item_id: int | None = None
+    photo_digest: str | None = None  # the item's photo, when it has one (``catalog.photos.photo_path``)
 
     @property
     def left(self) -> int:
@@ -129,7 +133,8 @@ def drive_view(s: Session, drive_id: int, *, now: datetime) -> DriveView:
 def stock_entries(s: Session, drive_id: int) -> list[StockEntry]:
     return [StockEntry(sku=row.sku, name_zh=row.name_zh, name_en=row.name_en, unit=row.unit, price=row.price,
                        center=row.center, center_name=row.center_name, stock=row.stock, held=row.held, sold=row.sold,
-                       limit_per_volunteer=row.limit_per_volunteer, active=row.active)
+                       limit_per_volunteer=row.limit_per_volunteer, active=row.active, item_id=row.item_id,
+                       photo_digest=row.photo_digest)
             for row in s.execute(_ENTRIES, {"drive_id": drive_id})]
 
 
