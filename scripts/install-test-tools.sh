@@ -2,7 +2,8 @@
 # What the browser tests need beyond Python packages, installed from the ordinary registries only:
 #   - Debian's chromium (Playwright drives it through executable_path; `playwright install` is never used),
 #   - a CJK font, so pages and screenshots show Chinese text instead of empty boxes,
-#   - axe-core from npm, pinned by package-lock.json (the accessibility scans inject node_modules/axe-core/axe.min.js).
+#   - axe-core from npm, pinned by package-lock.json (the accessibility scans inject node_modules/axe-core/axe.min.js),
+#   - Debian's faketime, so a test runs `faketime '+40 days' timebank jobs run expire-credits` as an operator would.
 # Called by scripts/setup.sh --test. Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ apt_packages=()
 [[ -x /usr/bin/chromium ]] || apt_packages+=(chromium)
 fc-list :lang=zh 2>/dev/null | grep -q . || apt_packages+=(fonts-wqy-microhei)
 command -v npm >/dev/null || apt_packages+=(npm)
+command -v faketime >/dev/null || apt_packages+=(faketime)
 
 if (( ${#apt_packages[@]} )); then
     echo "install-test-tools: apt-get install ${apt_packages[*]}"

@@ -7,6 +7,7 @@ from timebank.check_ins.models import CheckIn  # noqa: F401
 from timebank.drives.models import Drive, DriveCenter, DriveItem, DriveStock, Reservation, ReservationLine  # noqa: F401
 from timebank.hours.models import RecordConfirmation, RecordReview, ServiceRecord  # noqa: F401
 from timebank.idempotency.models import IdempotencyKey  # noqa: F401
+from timebank.jobs.models import JobLock, JobRun  # noqa: F401
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer  # noqa: F401
 from timebank.receipts.models import Receipt, ReceiptRevocation, SigningKey  # noqa: F401
 from timebank.service_requests.models import RequestClaim, ServiceRequest  # noqa: F401

@@ -79,6 +79,7 @@ def visits(city, ids) -> list[Visit]:
         Visit("staff record book", "staff", f"/volunteers/{ids['volunteer']}/record-book"),
         Visit("staff check-ins for admin", "admin", "/check-ins/"),
         Visit("audit log", "admin", "/audit/"),
+        Visit("scheduled jobs", "admin", "/jobs/"),
         Visit("service types", "admin", "/service-types/"),
         Visit("service type new refused", "admin", "/service-types/new", submit=True, status=422),
         Visit("volunteer exchange", "volunteer", "/exchange/"),

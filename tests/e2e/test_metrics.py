@@ -12,6 +12,8 @@ from tests.live_server import gunicorn
 from timebank import create_app
 from timebank.db import get_db
 from timebank.drives.reservations import reserve
+from timebank.jobs.services import run_job
+from timebank.auth.access import Principal
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -29,6 +31,8 @@ def test_metrics_count_requests_and_read_the_ledger(database_url):
         volunteer_with(db, city.rz, 25_50, name="李建国")
         reserve(db, actor=city.volunteer_actor(volunteer.id), drive_id=city.drive.id, center="JK01",
                 lines=[{"sku": "RICE-5KG", "quantity": 2}])  # 25.00 held
+        ran = run_job(db, actor=Principal.system("test"), name="void-stale-holds", started_via="command")
+        assert ran.outcome == "succeeded"
         client = app.test_client()
         for _ in range(3):
             assert client.get("/healthz").status_code == 200
@@ -42,6 +46,9 @@ def test_metrics_count_requests_and_read_the_ledger(database_url):
         assert found[("timebank_ledger_transfer_credits_total", (("kind", "mint"),))] == 125.50
         assert found[("timebank_lots_live", ())] == 2
         assert found[("timebank_reservations", (("status", "held"),))] == 1
+        assert found[("timebank_job_runs_total", (("job", "void-stale-holds"), ("outcome", "succeeded")))] == 1
+        assert found[("timebank_job_last_success_timestamp_seconds", (("job", "void-stale-holds"),))] \
+            == ran.finished_at.timestamp()
         healthz = ("timebank_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200")))
         assert found[healthz] >= 3  # this process's counter: other tests in it count too
         assert found[("timebank_http_request_duration_seconds_count", (("route", "/healthz"),))] >= 3

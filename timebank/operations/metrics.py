@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from timebank.auth.access import allow
 from timebank.db import get_db
 from timebank.drives.models import Reservation
+from timebank.jobs.models import JobRun
 from timebank.ledger.models import Account, Lot, Transfer
 
 bp = Blueprint("metrics", __name__)
@@ -34,14 +35,14 @@ DURATION = Histogram("timebank_http_request_duration_seconds", "Time to answer a
                      ("route",), buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
 LOOPBACK = ("127.0.0.1", "::1")
 
-A, T, L, R = Account.__table__, Transfer.__table__, Lot.__table__, Reservation.__table__
+A, T, L, R, J = Account.__table__, Transfer.__table__, Lot.__table__, Reservation.__table__, JobRun.__table__
 _OUTSTANDING = select(func.coalesce(func.sum(A.c.credits_posted - A.c.debits_posted), 0),
                       func.coalesce(func.sum(A.c.debits_pending), 0)).where(A.c.kind == "volunteer")
 _TRANSFERS = select(T.c.kind, func.count(), func.coalesce(func.sum(T.c.amount), 0)).group_by(T.c.kind)
 _LIVE_LOTS = select(func.count()).select_from(L).where(L.c.expired_at.is_(None), L.c.remaining > 0)
 _RESERVATIONS = select(R.c.status, func.count()).group_by(R.c.status)
-# Features that store more (the scheduled jobs' runs) add their own readers here: (sql, what to do with the rows).
-DATABASE_READERS: list = []
+_JOB_RUNS = select(J.c.job, J.c.outcome, func.count()).group_by(J.c.job, J.c.outcome)
+_JOB_SUCCEEDED = select(J.c.job, func.max(J.c.finished_at)).where(J.c.outcome == "succeeded").group_by(J.c.job)
 
 
 class Database:
@@ -69,8 +70,17 @@ class Database:
         for status, n in db.read_all(_RESERVATIONS):
             reservations.add_metric((status,), n)
         yield reservations
-        for read in DATABASE_READERS:
-            yield from read(db)
+        runs = CounterMetricFamily("timebank_job_runs", "Runs of the scheduled jobs, by job and outcome",
+                                   labels=("job", "outcome"))
+        for job, outcome, n in db.read_all(_JOB_RUNS):
+            runs.add_metric((job, outcome), n)
+        yield runs
+        succeeded = GaugeMetricFamily("timebank_job_last_success_timestamp_seconds", "When each job last ended "
+                                      "well (Unix time): alert when it is older than twice the job's interval",
+                                      labels=("job",))
+        for job, finished in db.read_all(_JOB_SUCCEEDED):
+            succeeded.add_metric((job,), finished.timestamp())
+        yield succeeded
 
 
 def _registry() -> CollectorRegistry:

@@ -52,6 +52,7 @@ NAVIGATION = (
     NavLink("record_reviews.index", _l("Rate service records"), frozenset({"supervisor"})),
     NavLink("anomalies.index", _l("Anomalies"), frozenset({"admin", "staff", "supervisor"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
+    NavLink("jobs.index", _l("Scheduled jobs"), frozenset({"admin"})),
     NavLink("check_ins.index", _l("Check-in"), frozenset({"admin", "staff"})),
     NavLink("desk.index", _l("Pickup desk"), frozenset({"admin", "staff"})),
     NavLink("session.change_password", _l("Change password"), STAFF_ROLES),
