@@ -34,6 +34,7 @@ from timebank.hours.supervision import api as anomalies_api
 from timebank.hours.supervision import views as supervision_views
 from timebank.hours import views as hours_views
 from timebank.ledger import cli as ledger_cli
+from timebank.notices import api as notices_api
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
 from timebank.receipts import links as receipt_links
@@ -60,7 +61,7 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,
-                  service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
+                  notices_api.blp, service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
                   reservations_api.blp, audit_api.blp, receipts_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
