@@ -35,6 +35,7 @@ from timebank.hours.supervision import views as supervision_views
 from timebank.hours import views as hours_views
 from timebank.ledger import cli as ledger_cli
 from timebank.notices import api as notices_api
+from timebank.notices import views as notices_views
 from timebank.receipts import api as receipts_api
 from timebank.receipts import cli as receipts_cli
 from timebank.receipts import links as receipt_links
@@ -57,7 +58,8 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          audit_views.bp, record_book_views.bp, receipts_views.bp, receipts_views.images, service_requests_views.bp,
          check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp,
          supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, catalog_views.bp,
-         drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets)
+         drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets,
+         notices_views.bp)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,

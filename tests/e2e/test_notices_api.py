@@ -1,12 +1,15 @@
 """Expiry notices over HTTP on both databases: ``GET /api/v1/volunteers/{id}/notices`` (its shape, paging past 40
-notices, who may read whose, bad input)."""
+notices, who may read whose, bad input), and the pages that show them: the volunteer's home (one message about
+expiring credits), their record book and their reminders page."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.auth_helpers import mint_session_key
 from tests.notice_helpers import SYSTEM, lot
 from timebank.centers.services import list_centers
 from timebank.clock import utcnow
@@ -98,3 +101,40 @@ def test_bad_paging_is_a_validation_error_in_the_callers_language(client, told, 
     chinese = client.get(path(told.vid, query), headers=told.volunteer).get_json()["error"]["message"]
     assert re.search(r"[\u4e00-\u9fff]", chinese) and not re.search(r"[\u4e00-\u9fff]",
                                                                     refused.get_json()["error"]["message"])
+
+
+def sign_in(app, client, login):
+    with client.session_transaction() as session:
+        session["_user_id"] = mint_session_key(get_db(app), login)
+        session["_fresh"] = True
+
+
+def test_the_home_page_says_one_thing_about_expiring_credits_the_reminder(app, client, told):
+    sign_in(app, client, told.volunteer_login)
+    home = client.get("/").get_data(as_text=True)
+    # The soonest lot (1.00, expiring in 6 days and an hour) was told again today, in its week.
+    day = (told.now + 6 * DAY + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    sentence = f"您有 1.00 时间币将于 {day.year}年{day.month}月{day.day}日 到期，只剩几天了，请尽快在兑换活动中使用。"
+    assert home.count('class="notice ') == 1 and sentence in re.sub(r"<[^>]+>", "", home)
+    assert (f'<span class="no-break">{day.year}年</span><span class="no-break">{day.month}月{day.day}日</span>'
+            in home)  # on a narrow phone the date breaks after its year, if at all
+    assert "home-expiring" not in home  # the ledger's own sentence gives way to the reminder
+    assert "记录本里还有 44 条到期提醒" in home
+
+
+def test_the_record_book_lists_the_live_reminders_and_the_reminders_page_pages(app, client, told):
+    sign_in(app, client, told.volunteer_login)
+    book = client.get("/record-book").get_data(as_text=True)
+    assert book.count('class="notice ') == 5 and "另有 40 笔，到期较晚" in book and 'href="/notices"' in book
+    first = client.get("/notices").get_data(as_text=True)
+    assert first.count('class="notice ') == 20 and 'rel="next"' in first
+    last = client.get("/notices?page=3").get_data(as_text=True)
+    assert last.count('class="notice ') == 7 and 'rel="next"' not in last
+    assert client.get("/notices?page=99999999999999999999").status_code == 200
+
+
+def test_staff_see_the_reminders_in_a_volunteers_record_book_but_have_no_reminders_page(app, client, told):
+    sign_in(app, client, told.staff_login)
+    book = client.get(f"/volunteers/{told.vid}/record-book").get_data(as_text=True)
+    assert book.count('class="notice ') == 5 and "已发给" in book and 'href="/notices"' not in book
+    assert client.get("/notices").status_code == 404
