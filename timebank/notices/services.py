@@ -38,11 +38,14 @@ MAX_OUTBOX_READ = 1000
 
 
 def _due_in_window():
-    """Lots with credits left, due in the window (``after`` < expiry ≤ ``until``), held by a volunteer, with no
-    notice of this window yet; after the keyset position (``from_at``, ``from_id``)."""
+    """Lots with credits left, due in the window (up to ``until``), held by a volunteer, with no notice of this
+    window yet, after the keyset position (``from_at``, ``from_id``): a run starts at (the window's ``after``,
+    ``MAX_ID``), which leaves out a lot expiring at ``after`` itself, as the window does."""
     noticed = exists().where(N.c.lot_id == L.c.id, N.c.kind == bindparam("kind"))
-    return and_(L.c.expired_at.is_(None), L.c.remaining > 0,
-                L.c.expires_at > bindparam("after"), L.c.expires_at <= bindparam("until"),
+    return and_(L.c.expired_at.is_(None), L.c.remaining > 0, L.c.expires_at <= bindparam("until"),
+                # Said twice: the plain bound is where the index range starts (neither database starts one from the
+                # OR), so each batch reads from its position on, not from the window's start again.
+                L.c.expires_at >= bindparam("from_at"),
                 or_(L.c.expires_at > bindparam("from_at"),
                     and_(L.c.expires_at == bindparam("from_at"), L.c.id > bindparam("from_id"))),
                 ~noticed)
@@ -55,8 +58,9 @@ _NOTICE_SOURCE = (
     select(V.c.id, L.c.id, bindparam("kind", type_=String(16)), L.c.remaining, L.c.expires_at,
            bindparam("now", type_=N.c.created_at.type))
     .select_from(_LOTS)
-    .where(_due_in_window(), or_(L.c.expires_at < bindparam("to_at"),
-                                 and_(L.c.expires_at == bindparam("to_at"), L.c.id <= bindparam("to_id"))))
+    .where(_due_in_window(), L.c.expires_at <= bindparam("to_at"),
+           or_(L.c.expires_at < bindparam("to_at"), and_(L.c.expires_at == bindparam("to_at"),
+                                                         L.c.id <= bindparam("to_id"))))
     .order_by(L.c.expires_at, L.c.id)
 )
 
@@ -85,7 +89,7 @@ def send_expiry_notices(db: Database, *, now: datetime, zone: str = DEFAULT_ZONE
         raise ValueError("batch must be at least 1")
     made = 0
     for window in windows(now):
-        position = (window.after, 0)
+        position = (window.after, MAX_ID)
         while position is not None:
             count, position = db.transaction(
                 lambda s, at=position, w=window: _one_batch(s, db, w, at, now=now, zone=zone, channel=channel,
@@ -98,8 +102,7 @@ def _one_batch(s: Session, db: Database, window: Window, position: tuple[datetim
                zone: str, channel: str, batch: int) -> tuple[int, tuple[datetime, int] | None]:
     """One batch: the notices of the next ``batch`` lots due in ``window``; how many were made, and where the next
     batch starts (``None``: this was the last)."""
-    where = {"kind": window.kind, "after": window.after, "until": window.until,
-             "from_at": position[0], "from_id": position[1]}
+    where = {"kind": window.kind, "until": window.until, "from_at": position[0], "from_id": position[1]}
     keys = s.execute(_BATCH_KEYS, {**where, "batch": batch}).all()
     if not keys:
         return 0, None
