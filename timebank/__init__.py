@@ -37,6 +37,8 @@ from timebank.jobs import api as jobs_api
 from timebank.jobs import cli as jobs_cli
 from timebank.jobs import views as jobs_views
 from timebank.ledger import cli as ledger_cli
+from timebank.notices import api as notices_api
+from timebank.notices import views as notices_views
 from timebank.operations import cli as operations_cli
 from timebank.operations import metrics
 from timebank.receipts import api as receipts_api
@@ -62,11 +64,12 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          check_ins_views.bp, check_ins_views.scans, check_ins_views.assets, hours_import_views.bp,
          supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, catalog_views.bp,
          catalog_views.photos,
-         drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets, jobs_views.bp)
+         drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets, jobs_views.bp,
+         notices_views.bp)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,
-                  service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
+                  notices_api.blp, service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
                   reservations_api.blp, audit_api.blp, receipts_api.blp, jobs_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,

@@ -9,6 +9,7 @@ from timebank.hours.models import RecordConfirmation, RecordReview, ServiceRecor
 from timebank.idempotency.models import IdempotencyKey  # noqa: F401
 from timebank.jobs.models import JobLock, JobRun  # noqa: F401
 from timebank.ledger.models import Account, Lot, LotMovement, Refusal, Transfer  # noqa: F401
+from timebank.notices.models import ExpiryNotice, OutboxMessage  # noqa: F401
 from timebank.receipts.models import Receipt, ReceiptRevocation, SigningKey  # noqa: F401
 from timebank.service_requests.models import RequestClaim, ServiceRequest  # noqa: F401
 from timebank.service_types.models import ServiceType  # noqa: F401

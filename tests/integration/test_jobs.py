@@ -170,6 +170,9 @@ def test_after_400_days_of_downtime_one_run_of_each_job_catches_up(db, now):
     assert expired.counts == {"lots_expired": 2}  # the 10- and 100-day lots, the rice's 12.50 back in the first
     account = balance(db, wang.id)
     assert (account.balance, account.held) == (50_00, 0)  # the 401-day lot is not due yet
+    noticed = run(db, "expiry-notices", later, zone=SHANGHAI)
+    assert noticed.counts == {"notices_sent": 1}  # that lot, a day before it expires: the 7-day notice only
+    assert run(db, "expiry-notices", later, zone=SHANGHAI).counts == {"notices_sent": 0}  # never twice
     rotated = run(db, "rotate-keys", later, schedule=parse_schedule("0 3 1 * *"), zone=SHANGHAI)
     assert rotated.counts["keys_created"] == 1
     assert check_ledger(db) == []

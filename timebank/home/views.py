@@ -11,6 +11,7 @@ from timebank.db import get_db
 from timebank.drives.pages import local_time
 from timebank.drives.queries import list_drives
 from timebank.drives.reservation_queries import list_reservations
+from timebank.notices.queries import live_notices
 from timebank.record_book.display import HELPERS as RECORD_BOOK_HELPERS
 from timebank.record_book.queries import get_account
 from timebank.service_types.services import list_service_types
@@ -30,7 +31,9 @@ def index():
     if principal.role == "volunteer":
         volunteer = get_volunteer(db, actor=principal, volunteer_id=principal.volunteer_id)
         account = get_account(db, actor=principal, volunteer_id=volunteer.id, lot_limit=1)
+        notices = live_notices(db, actor=principal, volunteer_id=volunteer.id, limit=1)
         return render_template("home/volunteer.html", volunteer=volunteer, account=account,
+                               notice=_notice_to_show(account, notices), notices=notices,
                                exchange=_exchange(db, principal), local_time=local_time, **RECORD_BOOK_HELPERS)
     if principal.role == "staff":
         center = get_center(db, actor=principal, center_id=principal.center_id)
@@ -46,6 +49,16 @@ def index():
         "service_types": len(list_service_types(db, actor=principal, active=True)),
     }
     return render_template("home/admin.html", counts=counts)
+
+
+def _notice_to_show(account, notices):
+    """The one message about expiring credits: the reminder sent about the soonest lot, when there is one; else
+    (no reminder yet, or a sooner lot not yet reminded of) the template says what the ledger says."""
+    if not notices.items:
+        return None
+    soonest = notices.items[0]
+    lots = account.expiring_lots
+    return soonest if not lots or soonest.notice.expires_at <= lots[0].expires_at else None
 
 
 def _exchange(db, principal) -> dict:

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Callable
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from timebank.auth.access import Principal
 from timebank.db import Database
 from timebank.drives.stale import void_stale_reservations
-from timebank.errors import DomainError
 from timebank.jobs.rules import Schedule
 from timebank.ledger import standalone
 from timebank.ledger.postings import Cause
+from timebank.notices import services as notices
 from timebank.receipts import keys
 
 
@@ -73,17 +74,11 @@ def void_stale_holds(db: Database, run: JobContext) -> dict[str, int]:
     return {"reservations_voided": voided, "holds_timed_out": timed_out}
 
 
-class NotBuiltYet(DomainError):
-    code = "not_built_yet"
-    status = 409
-    message = _l("This job does not exist in this version of the time bank yet.")
-
-
 def send_expiry_notices(db: Database, run: JobContext) -> dict[str, int]:
     """Volunteers with credits expiring within 30 days (and again within 7) get a notice, never twice for a lot
-    and window. Until the notices feature is merged this entry refuses; it becomes
-    ``{"notices_sent": notices.services.send_expiry_notices(db, now=run.now)}``."""
-    raise NotBuiltYet()
+    and window, each with its message in the outbox; dated on the city's clock (``TIMEBANK_TIMEZONE``)."""
+    zone = str(run.zone) if run.zone is not None else current_app.config["TIMEZONE"]
+    return {"notices_sent": notices.send_expiry_notices(db, now=run.now, zone=zone)}
 
 
 def rotate_keys(db: Database, run: JobContext) -> dict[str, int]:

@@ -7,6 +7,7 @@ from flask import abort, render_template, request
 from timebank.auth.access import allow
 from timebank.clock import utcnow
 from timebank.db import get_db
+from timebank.notices.queries import live_notices
 from timebank.paging import MAX_PAGE
 from timebank.record_book import queries
 from timebank.record_book.display import HELPERS
@@ -17,6 +18,7 @@ bp = page_blueprint("record_book", __name__, template_folder="templates")
 
 PER_PAGE = 20
 LOTS_SHOWN = 8  # the soonest to expire; the rest are counted
+NOTICES_SHOWN = 5  # the reminders still worth saying, soonest first; the rest are counted
 
 
 @bp.get("/record-book")
@@ -39,4 +41,5 @@ def _page(volunteer_id: int | None, *, own: bool):
     page = request.args.get("page", 1, type=int) or 1
     book = queries.get_record_book(get_db(), actor=current_principal(), volunteer_id=volunteer_id,
                                    page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE, lot_limit=LOTS_SHOWN)
-    return render_template("record_book/book.html", book=book, own=own, now=utcnow(), **HELPERS)
+    notices = live_notices(get_db(), actor=current_principal(), volunteer_id=volunteer_id, limit=NOTICES_SHOWN)
+    return render_template("record_book/book.html", book=book, own=own, now=utcnow(), notices=notices, **HELPERS)
