@@ -262,6 +262,19 @@ def test_the_dashboard_and_the_stock_page_show_what_is_held_and_refuse_less(site
     assert "活动已经开始，时间不能再修改" in text_of(client.get(f"/drives/{city.drive.id}/edit"))
 
 
+def test_the_stock_page_never_saves_one_centers_stock_at_another(site):
+    """A form naming a center not taking part (an old page, a hand-edited form) is refused: it used to save the stock
+    at the drive's first center instead."""
+    app, db, city, people = site
+    client = signed_in(app, people.admin)
+    refused = client.post(f"/drives/{city.drive.id}/stock", data={"center": "NOPE", "stock-OIL-5L": "7"})
+    assert refused.status_code == 422 and "请先选择参与本次活动的一个中心" in text_of(refused)
+    assert stock_of(db, city.drive.id, "JK01", "OIL-5L") == (5, 0, 0)
+    assert stock_of(db, city.drive.id, "RZ01", "OIL-5L") == (2, 0, 0)
+    saved = client.post(f"/drives/{city.drive.id}/stock", data={"center": "RZ01", "stock-OIL-5L": "7"})
+    assert saved.status_code == 302 and stock_of(db, city.drive.id, "RZ01", "OIL-5L") == (7, 0, 0)
+
+
 def test_staff_see_their_centers_pick_list_and_download_it(site):
     app, db, city, people = site
     volunteer = signed_in(app, people.volunteer)
