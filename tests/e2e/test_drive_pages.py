@@ -309,3 +309,6 @@ def test_after_pickup_the_voucher_and_the_record_book_say_so_in_words(site):
     assert "兑换领取，时间币已扣除" in book and "兑换预留时间币" in book and "-12.50" in book
     assert book.count(city.drive.name) == 2  # the hold and its pickup both name the drive
     assert f"/exchange/reservations/{reservation.id}" not in book  # collected: no voucher left to show
+    client.set_cookie("tb_lang", "en")
+    late = text_of(client.get(f"/exchange/reservations/{reservation.id}/cancel", follow_redirects=True))
+    assert "can no longer be cancelled: its status is “Collected”." in late  # it said "it is Collected."
