@@ -179,3 +179,37 @@ def test_every_drive_page_fits_the_screen_and_is_kept_as_a_screenshot(browser, l
             page.screenshot(path=str(ARTIFACTS / f"drive-{name}-{language}-{width}.png"), full_page=True)
         finally:
             context.close()
+
+
+LINES_OF_SHORT_CODE = """() => {
+  const code = document.querySelector('.voucher-code'), style = getComputedStyle(code);
+  const line = style.lineHeight === 'normal' ? 1.2 * parseFloat(style.fontSize) : parseFloat(style.lineHeight);
+  return code.getBoundingClientRect().height / line;
+}"""
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_record_book_and_the_voucher_fit_a_phone_at_the_largest_text_size(browser, live_server, city, drive,
+                                                                           language):
+    """A held reservation's line ("0.01 reserved" in English) once made the record book 1 px wider than a 360 px
+    phone at the largest text size; there the voucher's QR shrank to 236 px and its short code broke in two."""
+    held = reserve(get_db(live_server.app), actor=Principal(user_id=None, username="v", role="volunteer",
+                                                            volunteer_id=city.volunteer.volunteer_id),
+                   drive_id=drive.id, center="JK01", lines=[{"sku": "EGG-10", "quantity": 1}])
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    context.add_cookies([{"name": "tb_lang", "value": language, "url": live_server.url},
+                         {"name": "tb_text", "value": "150", "url": live_server.url}])
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, city.volunteer)
+        page.goto(live_server.at("/record-book"))
+        expect(page.locator("li.entry.kind-pending")).to_have_count(1)
+        assert page.evaluate(SIDEWAYS) == 0
+        page.goto(live_server.at(f"/exchange/reservations/{held.id}"))
+        page.wait_for_function("() => document.querySelector('img.voucher-qr').naturalWidth > 0")
+        assert page.locator("img.voucher-qr").bounding_box()["width"] >= 0.75 * 360
+        lines_of_code = page.evaluate(LINES_OF_SHORT_CODE)
+        assert lines_of_code < 1.5, f"the short code takes {lines_of_code:.1f} lines"
+        assert page.evaluate(SIDEWAYS) == 0
+    finally:
+        context.close()

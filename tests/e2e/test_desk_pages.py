@@ -1,21 +1,24 @@
 """The pickup desk's pages (``/desk``) over HTTP on both databases, with the CSRF check on as in production: a
 voucher redeemed by its short code through the plain form and by its QR text through the page script's JSON
 endpoint (with an Idempotency-Key per scan), a second scan refused saying when and where, another center's desk
-refused naming the right center, a walk-up reserved and handed over at once, and the ledger check afterwards."""
+refused naming the right center, a walk-up reserved and handed over at once (another center's volunteer found by
+their whole phone number only), and the ledger check afterwards."""
 from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 
 from tests.auth_helpers import mint_session_key
-from tests.drive_helpers import City, balance, make_city, stock_of, volunteer_with
+from tests.drive_helpers import SYSTEM, City, balance, make_city, stock_of, volunteer_with
 from timebank.db import get_db
 from timebank.drives.reservation_queries import get_reservation
 from timebank.drives.reservations import cancel_reservation, reserve
 from timebank.receipts.codec import receipt_text
 from timebank.receipts.rules import display_short_code
+from timebank.volunteers.services import set_volunteer_active
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -114,7 +117,7 @@ def test_the_desk_redeems_a_short_code_typed_into_the_form_once(desk):
     again = tablet.form("/desk/redeem", {"text": typed, "center": ""})
     assert again.status_code == 409
     refusal = answer_of(text(again))
-    assert "已领取过" in refusal and "京口区大市口中心 (JK01)" in refusal and "请不要发放物品" in refusal
+    assert "已领取过" in refusal and "京口区大市口中心（JK01）" in refusal and "请不要发放物品" in refusal
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", refusal)
     assert stock_of(desk.db, desk.city.drive.id, "JK01", "RICE-5KG") == (10, 0, 2)
 
@@ -141,7 +144,7 @@ def test_the_page_script_redeems_the_scanned_qr_text_as_json_under_its_key(desk)
     assert again.status_code == 409
     refusal = again.get_json()
     assert (refusal["ok"], refusal["code"]) == (False, "already_redeemed")
-    assert "已领取过" in refusal["html"] and "京口区大市口中心 (JK01)" in refusal["html"]
+    assert "已领取过" in refusal["html"] and "京口区大市口中心（JK01）" in refusal["html"]
     assert refusal["history"]["title"] == "已领取过"
 
     no_key = tablet.client.post("/desk/scan", json={"text": qr_text}, headers={"X-CSRFToken": tablet.token})
@@ -183,6 +186,8 @@ def test_cancelled_mistyped_and_foreign_codes_are_said_in_plain_words(desk):
     assert mistyped.status_code == 422 and "请核对短码" in mistyped.get_json()["html"]
     foreign = tablet.scan("HTTPS://EXAMPLE.COM/SOMETHING-ELSE-ENTIRELY-1234567890")
     assert foreign.status_code == 409 and "不是有效的兑换券" in foreign.get_json()["html"]
+    said = answer_of(foreign.get_json()["html"])
+    assert said.count("不是有效的兑换券") == 1 and "内容不完整或没有读对" in said  # the big words, then only why
     empty = tablet.form("/desk/redeem", {"text": "  "})
     assert empty.status_code == 422 and "请扫描兑换券" in answer_of(text(empty))
 
@@ -241,3 +246,40 @@ def test_staff_serve_their_own_desk_and_volunteers_none(desk, make_user):
         session["_user_id"] = mint_session_key(desk.db, volunteer)
         session["_fresh"] = True
     assert client.get("/desk/").status_code == 403
+
+
+def test_a_walk_up_of_another_center_is_found_by_the_whole_phone_number_only(desk):
+    """Credits are spent at any center (通存通兑): a volunteer of RZ01 at JK01's desk is found by their whole phone
+    number (typed as people type it), shown with their home center and the credits they can spend, and served; part
+    of the number or the name finds nobody of another center, and a refusal keeps the volunteer chosen."""
+    walker = volunteer_with(desk.db, desk.city.rz, 40_00, name="周桂兰")
+    tablet = Tablet(desk.app, desk.staff)
+    for partial in (walker.phone[-6:], walker.phone[:10], "周桂兰"):
+        page = text(tablet.open(f"/desk/?search={quote(partial)}"))
+        assert f'value="{walker.id}"' not in page and "desk-walk-up-who" not in page and "润州区中心" not in page
+        assert "其他中心的志愿者，请输入完整的手机号" in page
+
+    typed = f"+86 {walker.phone[:3]} {walker.phone[3:7]}-{walker.phone[7:]}"
+    found = text(tablet.open(f"/desk/?search={quote(typed)}"))
+    assert f'<option value="{walker.id}" selected>' in found
+    who = re.search(r'<dl class="desk-walk-up-who".*?</dl>', found, re.S).group(0)
+    assert "周桂兰" in who and "润州区中心（RZ01）" in who and "40.00 时间币" in who
+    assert "这是其他中心的志愿者" in found
+
+    fields = {"drive_id": desk.city.drive.id, "volunteer_id": walker.id, "center": "JK01", "search": typed}
+    poor = tablet.form("/desk/walk-up", {**fields, "qty-OIL-5L": "2"})
+    assert poor.status_code == 409 and "60.00" in answer_of(text(poor))
+    assert f'<option value="{walker.id}" selected>' in text(poor) and "40.00 时间币" in text(poor)  # still chosen
+    done = tablet.form("/desk/walk-up", {**fields, "qty-RICE-5KG": "2"})
+    assert done.status_code == 200, answer_of(text(done))
+    assert "请交给 周*兰 以下物品" in answer_of(text(done)) and "大米 5公斤 × 2 袋" in answer_of(text(done))
+    assert f'value="{walker.id}"' not in text(done)  # handed over: the next walk-up starts afresh
+    assert balance(desk.db, walker.id).available == 40_00 - 25_00
+    assert stock_of(desk.db, desk.city.drive.id, "JK01", "RICE-5KG") == (10, 0, 2)
+    assert "15.00 时间币" in text(tablet.open(f"/desk/?search={walker.phone}"))
+
+    set_volunteer_active(desk.db, actor=SYSTEM, volunteer_id=walker.id, active=False)
+    gone = text(tablet.open(f"/desk/?search={walker.phone}"))
+    assert f'value="{walker.id}"' not in gone and f"所有中心都没有手机号为 {walker.phone} 的在册志愿者" in gone
+    clean = desk.app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert clean.exit_code == 0, clean.output

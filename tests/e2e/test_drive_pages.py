@@ -255,11 +255,24 @@ def test_the_dashboard_and_the_stock_page_show_what_is_held_and_refuse_less(site
     figures = text_of(client.get(f"/drives/{city.drive.id}/figures?center=JK01"))
     row = re.search(r"大米 5公斤.*?</tr>", figures, re.S).group(0)
     assert re.findall(r'class="num">(\d+)', row) == ["12", "3", "0", "9"]  # the city: stock, held, sold, left
-    assert "<html" not in figures and "润州区中心 (RZ01)" not in figures
+    assert "<html" not in figures and "京口区大市口中心（JK01）" in figures and "润州区中心（RZ01）" not in figures
     refused = client.post(f"/drives/{city.drive.id}/stock", data={"center": "JK01", "stock-RICE-5KG": "2"})
     assert refused.status_code == 409 and "不能少于" in text_of(refused)
     assert stock_of(db, city.drive.id, "JK01", "RICE-5KG") == (10, 3, 0)
     assert "活动已经开始，时间不能再修改" in text_of(client.get(f"/drives/{city.drive.id}/edit"))
+
+
+def test_the_stock_page_never_saves_one_centers_stock_at_another(site):
+    """A form naming a center not taking part (an old page, a hand-edited form) is refused: it used to save the stock
+    at the drive's first center instead."""
+    app, db, city, people = site
+    client = signed_in(app, people.admin)
+    refused = client.post(f"/drives/{city.drive.id}/stock", data={"center": "NOPE", "stock-OIL-5L": "7"})
+    assert refused.status_code == 422 and "请先选择参与本次活动的一个中心" in text_of(refused)
+    assert stock_of(db, city.drive.id, "JK01", "OIL-5L") == (5, 0, 0)
+    assert stock_of(db, city.drive.id, "RZ01", "OIL-5L") == (2, 0, 0)
+    saved = client.post(f"/drives/{city.drive.id}/stock", data={"center": "RZ01", "stock-OIL-5L": "7"})
+    assert saved.status_code == 302 and stock_of(db, city.drive.id, "RZ01", "OIL-5L") == (7, 0, 0)
 
 
 def test_staff_see_their_centers_pick_list_and_download_it(site):
@@ -296,3 +309,6 @@ def test_after_pickup_the_voucher_and_the_record_book_say_so_in_words(site):
     assert "兑换领取，时间币已扣除" in book and "兑换预留时间币" in book and "-12.50" in book
     assert book.count(city.drive.name) == 2  # the hold and its pickup both name the drive
     assert f"/exchange/reservations/{reservation.id}" not in book  # collected: no voucher left to show
+    client.set_cookie("tb_lang", "en")
+    late = text_of(client.get(f"/exchange/reservations/{reservation.id}/cancel", follow_redirects=True))
+    assert "can no longer be cancelled: its status is “Collected”." in late  # it said "it is Collected."

@@ -74,6 +74,22 @@ def test_before_it_opens_a_drive_may_change_anything_and_after_only_its_stock(db
                      now=city.opened)
 
 
+def test_a_drive_that_would_be_closed_already_is_refused(db, city):
+    """A year mistyped (2025 for 2026) would set up a drive nobody can ever reserve in: refused, beside its field."""
+    last_year = {name: moment - timedelta(days=365) for name, moment in setup(city).items()
+                 if name in ("opens_at", "closes_at", "pickup_until")}
+    with pytest.raises(ValidationFailed) as refused:
+        create_drive(db, actor=SYSTEM, **setup(city, **last_year))
+    assert list(refused.value.fields) == ["closes_at"]
+    assert "later than now" in str(refused.value.fields["closes_at"][0])
+    upcoming = create_drive(db, actor=SYSTEM, **setup(city))
+    with pytest.raises(ValidationFailed) as moved:
+        update_drive(db, actor=SYSTEM, drive_id=upcoming.id, now=city.opened,
+                     opens_at=city.opened - timedelta(days=3), closes_at=city.opened - timedelta(days=2))
+    assert list(moved.value.fields) == ["closes_at"]
+    assert get_drive(db, actor=SYSTEM, drive_id=upcoming.id).closes_at == city.opened + timedelta(days=2)
+
+
 def test_stock_is_added_to_after_opening_but_never_taken_below_what_is_held_and_sold(db, city):
     wang = volunteer_with(db, city.jk, 100_00)
     reservations.reserve(db, actor=city.volunteer_actor(wang.id), drive_id=city.drive.id, center="JK01",

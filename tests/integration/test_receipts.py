@@ -232,7 +232,7 @@ def test_a_revoked_receipt_says_so_online_and_offline_and_cannot_be_revoked_agai
         message = raised.value.text()
     assert at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d") in message  # the time bank's day
     if status == "redeemed":
-        assert "润州区养老服务中心 (RZ02)" in message
+        assert "润州区养老服务中心（RZ02）" in message  # the page's language: Chinese unless chosen
     assert count_revocations(rdb) == 1
 
 

@@ -22,6 +22,12 @@ def test_a_good_window_has_no_problems_and_a_bad_one_names_its_field():
     assert rules.window_problems(OPENS.replace(tzinfo=None), CLOSES, UNTIL) == {"opens_at": "naive"}
 
 
+def test_a_new_drive_must_close_after_now():
+    assert rules.new_drive_problems(CLOSES, now=OPENS) == {}
+    assert rules.new_drive_problems(CLOSES, now=CLOSES) == {"closes_at": "closed_already"}
+    assert rules.new_drive_problems(CLOSES - timedelta(days=365), now=OPENS) == {"closes_at": "closed_already"}
+
+
 @pytest.mark.parametrize("moment, phase", [(OPENS - timedelta(seconds=1), "upcoming"), (OPENS, "open"),
                                            (CLOSES - timedelta(seconds=1), "open"), (CLOSES, "pickup"),
                                            (UNTIL - timedelta(seconds=1), "pickup"), (UNTIL, "over")])

@@ -7,7 +7,9 @@ field and pressing Enter, or the short code typed by hand. The page's script POS
 ``/desk/scan`` with the CSRF token and an ``Idempotency-Key`` of its own (a retry after a lost answer gets the first
 answer, never a second redemption) and shows the answer the server drew: green, hand these items to this person;
 red, why not. Without script the same field is a plain form (``/desk/redeem``) whose page shows the same answer.
-A walk-up (reserve and hand over at once) is a form on the same page (``/desk/walk-up``).
+A walk-up (reserve and hand over at once) is a form on the same page (``/desk/walk-up``): the volunteer is found by
+part of a name or phone among the desk's own volunteers, or by a whole phone number at any center (credits are spent
+at any center), and shown with their home center and the credits they can spend before anything is handed over.
 
 A refusal is shown, not raised: the service runs in a savepoint of the request's unit of work (``_attempt``), so a
 refusal leaves nothing of what it began, and the answer (refusals included) is what the key stores.
@@ -31,7 +33,8 @@ from timebank.auth.access import allow
 from timebank.clock import utcnow
 from timebank.db import get_db
 from timebank.drives import desk
-from timebank.drives.desk_queries import Desk, DeskCenter, desk_center, desk_of
+from timebank.drives.desk_queries import Desk, DeskCenter, WalkUpVolunteer, desk_center, desk_of, \
+    find_walk_up_volunteers
 from timebank.drives.errors import WrongCenter
 from timebank.drives.permissions import REDEEM_VOUCHER, WALK_UP
 from timebank.drives.reservation_queries import ReservationView
@@ -42,7 +45,6 @@ from timebank.idempotency.http import idempotent
 from timebank.ledger.rules import format_credits
 from timebank.receipts.rules import BadShortCode, display_short_code, looks_like_short_code, mask_name, \
     normalize_short_code
-from timebank.volunteers.services import list_volunteers
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FORM_ERROR, FormState, errors_of
 from timebank.web.i18n import current_language
@@ -50,10 +52,11 @@ from timebank.web.i18n import current_language
 bp = page_blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 # The desk's script, style and decoder: public files, on a plain blueprint (a page blueprint guards every view).
 assets = Blueprint("desk_assets", __name__, static_folder="desk_static", static_url_path="/desk/assets")
-bp.context_processor(lambda: {"item_name": item_name, "format_credits": format_credits})
+bp.context_processor(lambda: {"item_name": item_name, "format_credits": format_credits,
+                              "walk_up_choice": walk_up_choice})
 
 DECODER = "vendor/jsQR.js"  # copied at setup time; absent, the camera needs the browser's own BarcodeDetector
-MAX_MATCHES = 20  # volunteers a walk-up search offers; past that, type more of the name or phone
+SEARCH_MAX = 60  # characters of a walk-up search
 QUANTITY_PREFIX = "qty-"
 
 # The big words of a refusal, by its code; the sentence under them is the refusal's own (when, where, why).
@@ -72,6 +75,8 @@ REFUSAL_TITLES = {
     "insufficient_credits": _l("Not enough credits"),
 }
 NOT_DONE = _l("Not handed over")
+# A walk-up has no voucher: what is not found there is the drive or the volunteer the form names.
+WALK_UP_TITLES = {**REFUSAL_TITLES, "not_found": NOT_DONE}
 
 
 class ScanSchema(RedeemSchema):
@@ -121,6 +126,13 @@ class Answer:
                 "key": self.key}
 
 
+def walk_up_choice(volunteer: WalkUpVolunteer) -> str:
+    """How the walk-up form offers a volunteer: enough to tell two of one name apart, and what they can spend."""
+    return _("%(name)s · phone ending %(digits)s · %(center)s · %(credits)s credits to spend", name=volunteer.name,
+             digits=volunteer.phone_tail, center=volunteer.home_center_name,
+             credits=format_credits(volunteer.available))
+
+
 def item_name(line) -> str:
     """A catalog name in the page's language (the Chinese one when there is no English one)."""
     return line.name_en if current_language() == "en" and line.name_en else line.name_zh
@@ -130,16 +142,18 @@ def handed_over(reservation: ReservationView, *, scanned: str = "", key: str = "
     return Answer(ok=True, code="fulfilled", title=_("Hand over"), reservation=reservation, scanned=scanned, key=key)
 
 
-def refused(error: Exception, *, scanned: str = "", key: str = "") -> Answer:
+def refused(error: Exception, *, scanned: str = "", key: str = "", titles: dict = REFUSAL_TITLES) -> Answer:
     code = error.code if isinstance(error, DomainError) else "validation_error"
     problems = errors_of(error)
     if not scanned and "text" in problems:
         problems = {"text": [_("Scan a voucher or type its short code first.")]}
-    title = REFUSAL_TITLES.get(code, NOT_DONE)
+    title = titles.get(code, NOT_DONE)
     if code == "validation_error" and not {"text", "code"} & set(problems):
         title = NOT_DONE  # not about the code: the desk's center, say
-    return Answer(ok=False, code=code, title=str(title), reason=" ".join(m for found in problems.values() for m in found),
-                  scanned=scanned, key=key)
+    reason = " ".join(m for found in problems.values() for m in found)
+    if code == "voucher_not_valid" and error.params.get("reason"):
+        reason = str(error.params["reason"])  # the big words say "not a valid voucher" already: only why
+    return Answer(ok=False, code=code, title=str(title), reason=reason, scanned=scanned, key=key)
 
 
 def _attempt(work):
@@ -269,10 +283,10 @@ def walk_up():
         state.refuse(error)
         status = state.status
     except DomainError as error:
-        answer, status = refused(error, key=key), error.status
-    if answer is not None and answer.ok:
-        state = FormState()  # handed over: the next walk-up starts afresh
-    return _desk_page(answer=answer, walk_up=state, status=status)
+        answer, status = refused(error, key=key, titles=WALK_UP_TITLES), error.status
+    if answer is not None and answer.ok:  # handed over: the next walk-up starts afresh
+        return _desk_page(answer=answer, walk_up=FormState(), search="", status=status)
+    return _desk_page(answer=answer, walk_up=state, status=status)  # refused: the volunteer found stays chosen
 
 
 def _walk_up_values() -> dict:
@@ -295,18 +309,22 @@ def _walk_up_input(values: dict) -> dict:
     return data
 
 
-def _desk_page(*, answer: Answer | None = None, walk_up: FormState | None = None, status: int = 200):
+def _desk_page(*, answer: Answer | None = None, walk_up: FormState | None = None, search: str | None = None,
+               status: int = 200):
+    """The desk. ``search`` (else the page's, or the walk-up form's): the walk-up volunteer to look for."""
     db, actor = get_db(), current_principal()
     wanted = request.values.get("center", "").strip() or None
     here = desk_of(db, actor=actor, center=wanted)
     drive = _chosen_drive(here, request.values.get("drive") or request.values.get("drive_id"))
-    search = request.args.get("search", "").strip()[:60]
-    volunteers = list_volunteers(db, actor=actor, active=True, search=search, per_page=MAX_MATCHES) \
-        if search and here.center else None
+    search = (request.values.get("search", "") if search is None else search).strip()[:SEARCH_MAX]
+    may_walk_up = WALK_UP.allows(actor)
+    found = find_walk_up_volunteers(db, actor=actor, search=search) if search and here.center and may_walk_up \
+        else None
     decoder = Path(assets.static_folder, DECODER).is_file()
     page = render_template("drives/desk.html", desk=here, drive=drive, answer=answer, walk_up=walk_up or FormState(),
-                           search=search, volunteers=volunteers, decoder=decoder, new_key=lambda: uuid.uuid4().hex,
-                           may_walk_up=WALK_UP.allows(actor), quantity_prefix=QUANTITY_PREFIX, form_error=FORM_ERROR)
+                           search=search, found=found, decoder=decoder, new_key=lambda: uuid.uuid4().hex,
+                           may_walk_up=may_walk_up, quantity_prefix=QUANTITY_PREFIX, form_error=FORM_ERROR,
+                           search_max=SEARCH_MAX)
     return page, status
 
 

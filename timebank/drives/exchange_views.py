@@ -104,7 +104,7 @@ def cancel(reservation_id: int):
     key = submitted_key() if request.method == "POST" else None
     if key is None:
         if found.status != "held":
-            flash(_("This reservation can no longer be cancelled: it is %(status)s.",
+            flash(_("This reservation can no longer be cancelled: its status is “%(status)s”.",
                     status=page_helpers()["status_name"](found.status)), "error")
             return redirect(back)
         return render_template("exchange/cancel.html", reservation=found, form_key=new_key()), \
@@ -114,7 +114,7 @@ def cancel(reservation_id: int):
             "exchange.voucher", reservation_id=reservations.cancel_reservation(
                 db, actor=actor, reservation_id=reservation_id).id))
     except DomainError as error:
-        flash(_("This reservation can no longer be cancelled: it is %(status)s.",
+        flash(_("This reservation can no longer be cancelled: its status is “%(status)s”.",
                 status=page_helpers()["status_name"](found.status)) if error.code == "reservation_not_held"
               else error.text(), "error")
         return redirect(back, 303)

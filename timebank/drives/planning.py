@@ -56,7 +56,10 @@ def create_drive(db: Database, *, actor: Principal, name: str, centers: list[str
     problems = FieldErrors()
     name = problems.check("name", rules.normalize_drive_name, name)
     opens_at, closes_at, pickup_until = (_second(t) for t in (opens_at, closes_at, pickup_until))
-    for field, code in rules.window_problems(opens_at, closes_at, pickup_until).items():
+    window = rules.window_problems(opens_at, closes_at, pickup_until)
+    if "naive" not in window.values():
+        window = {**rules.new_drive_problems(closes_at, now), **window}
+    for field, code in window.items():
         problems.add(field, rules.WINDOW_MESSAGES[code])
     codes = _checked_codes(problems, centers, required=True)
     entries = _checked_entries(problems, items, codes)
@@ -130,7 +133,10 @@ def _changed_times(drive, opens_at, closes_at, pickup_until, now: datetime) -> d
         raise DriveStarted(drive=drive.name)
     merged = {k: changed.get(k, getattr(drive, k)) for k in ("opens_at", "closes_at", "pickup_until")}
     problems = FieldErrors()
-    for field, code in rules.window_problems(merged["opens_at"], merged["closes_at"], merged["pickup_until"]).items():
+    window = rules.window_problems(merged["opens_at"], merged["closes_at"], merged["pickup_until"])
+    if "naive" not in window.values():
+        window = {**rules.new_drive_problems(merged["closes_at"], now), **window}
+    for field, code in window.items():
         problems.add(field, rules.WINDOW_MESSAGES[code])
     problems.raise_if_any()
     return changed

@@ -28,6 +28,7 @@ WINDOW_MESSAGES = {
     "closes_before_opening": _l("A drive closes after it opens."),
     "pickup_before_closing": _l("Pickup ends when the drive closes or later."),
     "naive": _l("Please give the time with its offset, such as +08:00."),
+    "closed_already": _l("A new drive must close later than now: this one could take no reservations."),
 }
 
 
@@ -42,6 +43,12 @@ def window_problems(opens_at: datetime, closes_at: datetime, pickup_until: datet
     if pickup_until < closes_at:
         problems["pickup_until"] = "pickup_before_closing"
     return problems
+
+
+def new_drive_problems(closes_at: datetime, now: datetime) -> dict[str, str]:
+    """What is wrong with setting up a drive now that closes at ``closes_at`` (a year mistyped, say): it would be
+    over before anyone could reserve."""
+    return {"closes_at": "closed_already"} if closes_at <= now else {}
 
 
 def phase(opens_at: datetime, closes_at: datetime, pickup_until: datetime, now: datetime) -> str:

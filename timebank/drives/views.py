@@ -127,7 +127,10 @@ def stock(drive_id: int):
     catalog = _catalog(db, actor, also=found)
     here = {entry.sku: entry for entry in found.items if entry.center == center}
     state = FormState(values={STOCK + sku: str(entry.stock) for sku, entry in here.items()})
-    if request.method == "POST" and center:
+    if request.method == "POST" and (request.form.get("center") or "").strip().upper() != center:
+        # A form always names one of the drive's centers: never save one center's stock at another.
+        state.errors[FORM_ERROR] = [_("Choose one of the centers taking part in this drive, then enter its stock.")]
+    elif request.method == "POST" and center:
         state.values = {name: value.strip() for name, value in request.form.items()}
         entries, owners = [], []
         for item in catalog:

@@ -283,6 +283,7 @@ def _refusal(s: Session, row) -> AlreadyRevoked:
     error = _ALREADY.get(row.revoked_status, AlreadyRevoked)
     center = center_labels(s, [row.revoked_center_id]).get(row.revoked_center_id, ("—", "—"))
     at = row.revoked_at
-    return error(at=LazyString(lambda: format_datetime(at, "yyyy-MM-dd HH:mm")), center=f"{center[1]} ({center[0]})")
+    return error(at=LazyString(lambda: format_datetime(at, "yyyy-MM-dd HH:mm")),
+                 center=_l("%(center)s (%(code)s)", center=center[1], code=center[0]))
 
 

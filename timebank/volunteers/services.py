@@ -168,7 +168,7 @@ def volunteer_names(s: Session, volunteer_ids) -> dict[int, str]:
 
 def volunteers_by_phone(s: Session, phones) -> dict[str, object]:
     """``{phone: row}`` of the volunteers registered with these phones (any center: the caller decides what it may
-    see). Each row has ``id, name, phone, home_center_id, active, id_card_tail, birth_year``."""
+    see). Each row has ``id, name, phone, home_center_id, active, id_card_tail, birth_year, account_id``."""
     return _rows_where(V.c.phone, s, sorted({p for p in phones if p}), key="phone")
 
 
@@ -181,7 +181,7 @@ def _rows_where(column, s: Session, values: list, *, key: str) -> dict:
     found = {}
     for start in range(0, len(values), 500):  # a bounded IN list per statement
         for row in s.execute(select(V.c.id, V.c.name, V.c.phone, V.c.home_center_id, V.c.active, V.c.id_card_tail,
-                                    V.c.birth_year).where(column.in_(values[start:start + 500]))):
+                                    V.c.birth_year, V.c.account_id).where(column.in_(values[start:start + 500]))):
             found[getattr(row, key)] = row
     return found
 
