@@ -103,6 +103,9 @@ class Transfer(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+_LIVE = text("expired_at IS NULL")
+
+
 class Lot(SQLModel, table=True):
     """The credits of one mint, with their own expiry date. ``remaining`` is what is neither held nor spent."""
 
@@ -112,7 +115,9 @@ class Lot(SQLModel, table=True):
         CheckConstraint("remaining >= 0 AND remaining <= amount", name="lot_remaining_in_range"),
         CheckConstraint("expired_at IS NULL OR remaining = 0", name="lot_expired_is_empty"),
         Index("ix_lot_fifo", "account_id", "expires_at", "id"),
-        Index("ix_lot_due", "expires_at"),
+        # The live lots by date, soonest first: what the expiry job takes in batches and the notices look ahead in.
+        # Partial, so a lot leaves it once expired and a daily run never walks the years of lots expired before.
+        Index("ix_lot_due", "expires_at", "id", sqlite_where=_LIVE, postgresql_where=_LIVE),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
