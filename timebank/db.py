@@ -23,6 +23,8 @@ unit of work, the read joins it like any other (it sees that unit's writes and s
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import threading
 import time
@@ -32,12 +34,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, TypeVar
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import BigInteger, DateTime, String, create_engine, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.expression import Select, TextualSelect
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -76,6 +81,64 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class sha256_hex(GenericFunction):
+    """``sha256_hex(text)``: the SHA-256 of the text's UTF-8 bytes in lowercase hex, as ``hashlib``'s ``hexdigest()``,
+    on both databases: PostgreSQL's own ``sha256``; on SQLite a function every connection of ours registers. It lets a
+    set-based statement write the same request fingerprints as Python does (``ledger.rules.fingerprint``)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(sha256_hex, "postgresql")
+def _sha256_hex_postgresql(element, compiler, **kw):
+    return f"encode(sha256(convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')), 'hex')"
+
+
+@compiles(sha256_hex, "sqlite")
+def _sha256_hex_sqlite(element, compiler, **kw):
+    return f"timebank_sha256({compiler.process(element.clauses, **kw)})"
+
+
+def _sqlite_sha256(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+class IdList(TypeDecorator):
+    """A list of integer ids bound as ONE parameter, for ``in_id_list``: a ``BIGINT[]`` on PostgreSQL, a JSON array
+    on SQLite. An expanding ``IN`` (one parameter per id) costs the driver and SQLAlchemy more than the database
+    spends on a batch of thousands of ids; one parameter also keeps the statement's text the same for every batch."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(ARRAY(BigInteger) if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value, dialect):
+        ids = [int(v) for v in value]
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+class in_id_list(GenericFunction):
+    """``in_id_list(column, bindparam(name, type_=IdList()))``: ``column`` is one of the ids bound to ``name``
+    (``= ANY(…)`` on PostgreSQL, ``IN (SELECT value FROM json_each(…))`` on SQLite)."""
+
+    inherit_cache = True  # typeless: SQLite would compare a Boolean function to 1, hiding the IN from its planner
+
+
+@compiles(in_id_list, "postgresql")
+def _in_id_list_postgresql(element, compiler, **kw):
+    column, ids = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} = ANY({compiler.process(ids, **kw)})"
+
+
+@compiles(in_id_list, "sqlite")
+def _in_id_list_sqlite(element, compiler, **kw):
+    column, ids = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(ids, **kw)}))"
 
 
 @dataclass(frozen=True)
@@ -317,6 +380,7 @@ def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
         # Connections stay open in the pool, so the WAL is never deleted; cap what it keeps after a checkpoint.
         cursor.execute("PRAGMA journal_size_limit = 67108864")
         cursor.close()
+        dbapi_connection.create_function("timebank_sha256", 1, _sqlite_sha256, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

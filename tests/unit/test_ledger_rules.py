@@ -1,6 +1,7 @@
 """The ledger's pure rules: credit text, minting arithmetic, FIFO allocation and request fingerprints. No database."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -283,3 +284,11 @@ def test_one_instant_in_two_offsets_is_one_request():
     shanghai = utc.astimezone(timezone(timedelta(hours=8)))
     assert fingerprint("mint", expires_at=utc) == fingerprint("mint", expires_at=shanghai)
     assert fingerprint("mint", expires_at=utc) != fingerprint("mint", expires_at=utc + timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("lot_id", [1, 7, 1_000_000, 2**62])
+def test_an_expiry_fingerprint_hashes_the_json_the_expiry_sql_writes(lot_id):
+    """The batch expiry computes ``fingerprint("expire-lot", lot=…)`` in SQL, from this exact text
+    (``postings._EXPIRE_FINGERPRINT_OF_LOT``): a change to the canonical JSON must change both."""
+    text = '{"lot":' + str(lot_id) + ',"op":"expire-lot"}'
+    assert fingerprint("expire-lot", lot=lot_id) == hashlib.sha256(text.encode()).hexdigest()

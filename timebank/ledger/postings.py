@@ -27,17 +27,21 @@ How a posting stays correct under concurrency (SPEC §4.9):
    expired credits go to the expiry sink of the center that minted their lot, found by joining the lot to its mint
    and the mint's issuance account in the read the posting makes anyway. Postings at different centers lock
    different sink rows and never wait on each other there.
+6. Expiry is set-based: ``expire_lots`` expires a whole batch of lots with a few statements (``expire_lot`` is its
+   batch of one), after locking every account the batch touches in one statement, in id order, as 1. orders them.
+   Each lot still gets its own ``expire`` transfer under its own key, so "once" is the same unique index.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
-from sqlalchemy import and_, bindparam, event, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, event, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from timebank.clock import utcnow
+from timebank.db import IdList, in_id_list, sha256_hex
 from timebank.errors import ValidationFailed
 from timebank.ledger import errors
 from timebank.ledger.accounts import EXPIRY_SINK, center_sink, lots_of
@@ -82,8 +86,63 @@ def _with_minting_center(lots):
 
 _EXPIRY_SINK_OF_LOT = func.coalesce(
     _SINK.c.id, select(A.c.id).where(A.c.code == EXPIRY_SINK).scalar_subquery()).label("expiry_sink_id")
-_LOT_TO_EXPIRE = (select(L.c.account_id, L.c.expires_at, _EXPIRY_SINK_OF_LOT).select_from(_with_minting_center(L))
-                  .where(L.c.id == bindparam("lot_id")))
+
+
+class ExpiringLot(NamedTuple):
+    """A lot to expire and the accounts its expiry changes: its volunteer's, and the minting center's expiry sink."""
+
+    lot_id: int
+    account_id: int
+    expiry_sink_id: int | None
+
+
+def expiring_lots():
+    """``SELECT lot_id, account_id, expiry_sink_id`` (an ``ExpiringLot`` per row) over the lots, for a caller to
+    narrow down (``timebank.ledger.sweeps.due_lots``)."""
+    return (select(L.c.id.label("lot_id"), L.c.account_id, _EXPIRY_SINK_OF_LOT)
+            .select_from(_with_minting_center(L)))
+
+
+def expire_key(lot_id: int) -> str:
+    """One key per lot: however many runs expire it, one transfer."""
+    return f"expire-lot:{lot_id}"
+
+
+_LOT_TO_EXPIRE = expiring_lots().add_columns(L.c.expires_at).where(L.c.id == bindparam("lot_id"))
+
+# The set-based expiry (``_expire_lots``): each statement covers the whole batch of lots.
+_IN_BATCH = and_(in_id_list(L.c.id, bindparam("lot_ids", type_=IdList())), L.c.expired_at.is_(None),
+                 L.c.expires_at <= bindparam("at", type_=L.c.expires_at.type))
+_EXPIRE_KEY_OF_LOT = literal("expire-lot:", String) + cast(L.c.id, String)  # expire_key(lot.id), in SQL
+# fingerprint("expire-lot", lot=lot.id), in SQL: the SHA-256 of the canonical JSON that rules.fingerprint hashes
+_EXPIRE_FINGERPRINT_OF_LOT = sha256_hex(literal('{"lot":', String) + cast(L.c.id, String)
+                                        + literal(',"op":"expire-lot"}', String))
+_INSERT_EXPIRE_TRANSFERS = insert(T).from_select(
+    ["kind", "debit_account_id", "credit_account_id", "amount", "idempotency_key", "fingerprint", "actor",
+     "reason_type", "reason_id", "created_at"],
+    select(literal("expire", String), L.c.account_id, _EXPIRY_SINK_OF_LOT, L.c.remaining, _EXPIRE_KEY_OF_LOT,
+           _EXPIRE_FINGERPRINT_OF_LOT, bindparam("actor", type_=String), bindparam("reason_type", type_=String),
+           bindparam("reason_id", type_=String), bindparam("at", type_=T.c.created_at.type))
+    .select_from(_with_minting_center(L)).where(_IN_BATCH, L.c.remaining > 0).order_by(L.c.id)
+).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked for (psycopg)
+# This batch's transfers, by their keys, on the lots not marked yet (a marked lot's transfer is an earlier unit's).
+_BATCH_TRANSFERS = L.join(T, T.c.idempotency_key == _EXPIRE_KEY_OF_LOT)
+_INSERT_EXPIRE_MOVEMENTS = insert(M).from_select(
+    ["transfer_id", "lot_id", "delta"],
+    select(T.c.id, L.c.id, -T.c.amount).select_from(_BATCH_TRANSFERS).where(_IN_BATCH).order_by(L.c.id)
+).execution_options(preserve_rowcount=True)
+_EXPIRED_MOVES = union_all(  # per lot: its volunteer's debit, its expiry sink's credit
+    select(L.c.account_id.label("account_id"), L.c.remaining.label("debit"), literal(0).label("credit"))
+    .where(_IN_BATCH, L.c.remaining > 0),
+    select(T.c.credit_account_id, literal(0), T.c.amount).select_from(_BATCH_TRANSFERS).where(_IN_BATCH),
+).subquery("expired_moves")
+_EXPIRED_PER_ACCOUNT = (select(_EXPIRED_MOVES.c.account_id, func.sum(_EXPIRED_MOVES.c.debit).label("debit"),
+                               func.sum(_EXPIRED_MOVES.c.credit).label("credit"))
+                        .group_by(_EXPIRED_MOVES.c.account_id).subquery("expired_per_account"))
+_MOVE_EXPIRED_TOTALS = (update(A).where(A.c.id == _EXPIRED_PER_ACCOUNT.c.account_id)
+                        .values(debits_posted=A.c.debits_posted + _EXPIRED_PER_ACCOUNT.c.debit,
+                                credits_posted=A.c.credits_posted + _EXPIRED_PER_ACCOUNT.c.credit))
+_MARK_LOTS_EXPIRED = update(L).where(_IN_BATCH).values(remaining=0, expired_at=bindparam("at"))
 _TAKEN_BY = (select(M.c.lot_id, (-func.sum(M.c.delta)).label("amount"))
              .where(M.c.transfer_id == bindparam("transfer_id")).group_by(M.c.lot_id).subquery("taken"))
 _HOLD_LOTS = (select(_TAKEN_BY.c.lot_id, _TAKEN_BY.c.amount, L.c.expires_at, L.c.expired_at, _EXPIRY_SINK_OF_LOT)
@@ -223,37 +282,37 @@ def void_hold(s: Session, *, hold_id: int, key: str, cause: Cause, now: datetime
 
 def expire_lot(s: Session, *, lot_id: int, cause: Cause, now: datetime | None = None) -> Posted | None:
     """Move what is left in a lot past its expiry date to the expiry sink of the center that minted it, once.
-    ``None`` when nothing was left."""
-    key = f"expire-lot:{lot_id}"
+    ``None`` when nothing was left. The batch of one of ``expire_lots``: there is one way to expire."""
+    key = expire_key(lot_id)
     fp = fingerprint("expire-lot", lot=lot_id)
 
-    def work(s: Session) -> Posted | None:
+    def work(c) -> Posted | None:
         at = now or utcnow()
-        lot = s.execute(_LOT_TO_EXPIRE, {"lot_id": lot_id}).first()
+        lot = c.execute(_LOT_TO_EXPIRE, {"lot_id": lot_id}).first()
         if lot is None:
             raise errors.TransferNotFound(f"no lot {lot_id}")
         if lot.expires_at > at:
             raise ValidationFailed(f"lot {lot_id} expires at {lot.expires_at.isoformat()}, not yet")
-        sink = _expiry_sink(lot.expiry_sink_id, lot_id)
-        _lock_accounts(s, [lot.account_id, sink])
-        lot = s.execute(select(L).where(L.c.id == lot_id)).first()  # re-read under the account lock
-        if lot.expired_at is not None:
-            return None
-        if lot.remaining == 0:
-            s.execute(update(L).where(L.c.id == lot_id).values(expired_at=at))
-            return None
-        amount = lot.remaining
-        _apply(s, {lot.account_id: {"debits_posted": amount}, sink: {"credits_posted": amount}})
-        transfer_id = _insert_transfer(s, "expire", lot.account_id, sink, amount, key, fp, cause, at)
-        done = s.execute(
-            update(L).where(L.c.id == lot_id, L.c.remaining == amount, L.c.expired_at.is_(None))
-            .values(remaining=0, expired_at=at)
-        ).rowcount
-        _assert(done == 1, f"lot {lot_id} changed under its account lock")
-        s.execute(insert(M).values(transfer_id=transfer_id, lot_id=lot_id, delta=-amount))
-        return _posted(s, transfer_id)
+        if _expire_lots(c, [ExpiringLot(lot_id, lot.account_id, lot.expiry_sink_id)], cause, at) == 1:
+            return _posted(c, c.execute(_FIND_TRANSFER, {"key": key}).one().id)
+        prior = _find_prior(c, key)  # nothing left, or a concurrent expiry of this lot committed first: replay it
+        return None if prior is None else _replay(c, prior, fp)
 
     return _posting(s, key, fp, work)
+
+
+def expire_lots(s: Session, *, lots: Sequence[ExpiringLot], cause: Cause, now: datetime | None = None) -> int:
+    """Expire many lots in the caller's unit of work, set-based: a few statements for the whole batch, whatever its
+    size (keep it bounded: every account it names stays locked until the unit commits). Each lot past its date and not
+    yet expired ends as ``expire_lot`` leaves it; the others are left alone. Returns how many gave up credits."""
+    if not lots:
+        return 0
+    c = s.connection()
+    try:
+        return _expire_lots(c, lots, cause, now or utcnow())
+    except BaseException as error:
+        _doom(s, error)
+        raise
 
 
 def reverse(s: Session, *, transfer_id: int, key: str, cause: Cause, now: datetime | None = None) -> Posted:
@@ -431,10 +490,14 @@ def _apply_statement(columns: tuple[str, ...], with_kind: bool):
     return stmt
 
 
+_LOCK_ACCOUNTS = (select(A.c.id).where(in_id_list(A.c.id, bindparam("account_ids", type_=IdList())))
+                  .order_by(A.c.id).with_for_update())
+
+
 def _lock_accounts(s: Session, account_ids: list[int]) -> None:
     # Rows are locked as they are returned, so ORDER BY id keeps the global lock order.
     # On SQLite the whole database is already locked by BEGIN IMMEDIATE; FOR UPDATE is not rendered there.
-    s.execute(select(A.c.id).where(A.c.id.in_(account_ids)).order_by(A.c.id).with_for_update()).all()
+    s.execute(_LOCK_ACCOUNTS, {"account_ids": account_ids}).all()
 
 
 def _insert_transfer(s: Session, kind: str, debit: int, credit: int, amount: int, key: str, fp: str, cause: Cause,
@@ -520,6 +583,30 @@ def _with_expiry_sink(changes: dict, lots: list[HeldLot]) -> dict:
         if lot.may_expire:
             changes.setdefault(_expiry_sink(lot.expiry_sink_id, lot.lot_id), {"credits_posted": 0})
     return changes
+
+
+def _expire_lots(c, lots: Sequence[ExpiringLot], cause: Cause, at: datetime) -> int:
+    """The set-based expiry of ``lots``. Their volunteers' accounts and the expiry sinks are locked first, in id
+    order, as every posting locks them; only then are the lots read, so a hold or a void of the same volunteer runs
+    wholly before or wholly after, and what this takes is exactly the remainder left when it runs.
+
+    Then, each over the whole batch: one ``expire`` transfer per lot with a remainder (key ``expire-lot:<id>``), one
+    lot movement each, the accounts' totals moved by the sums per account, and every lot emptied and marked expired.
+    A lot with a remainder of 0 is only marked. The statements that follow the transfers find them by their key on
+    lots not yet marked: a lot's expire transfer is written in the same unit of work that marks it, so a lot not yet
+    marked has none but this unit's. ``expires_at <= at`` is in every statement: a lot not yet due is left alone."""
+    sinks = {_expiry_sink(lot.expiry_sink_id, lot.lot_id) for lot in lots}
+    _lock_accounts(c, sorted({lot.account_id for lot in lots} | sinks))
+    params = {"lot_ids": [lot.lot_id for lot in lots], "at": at, "actor": cause.actor,
+              "reason_type": cause.reason_type, "reason_id": cause.reason_id}
+    expired = c.execute(_INSERT_EXPIRE_TRANSFERS, params).rowcount
+    if expired:
+        moved = c.execute(_INSERT_EXPIRE_MOVEMENTS, params).rowcount
+        _assert(moved == expired, f"{expired} lots expired but {moved} lot movements written")
+        c.execute(_MOVE_EXPIRED_TOTALS, params)
+    marked = c.execute(_MARK_LOTS_EXPIRED, params).rowcount
+    _assert(marked >= expired, f"{expired} lots gave up credits but only {marked} were marked expired")
+    return expired
 
 
 def _give_back_to_lots(s: Session, transfer_id: int, lots: list[HeldLot], account_id: int,
