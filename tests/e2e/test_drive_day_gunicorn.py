@@ -77,7 +77,7 @@ def live(database_url, tmp_path):
         desks = db.transaction(lambda s: [mint_token(db, make_user(db, "staff", center_id=center.id))
                                           for _ in range(20)])
         log = tmp_path / "gunicorn.log"
-        with gunicorn(database_url, log, workers=WORKERS, settle=1) as base:
+        with gunicorn(database_url, log, workers=WORKERS) as base:
             yield Live(base, database_url, db, log, center, admin, desks)
     finally:
         db.dispose()

@@ -42,8 +42,7 @@ def build_app():
 def server(database_url, tmp_path):
     """gunicorn serving ``build_app()`` on a free localhost port; yields (base url, access log)."""
     log = tmp_path / "gunicorn.log"
-    # /healthz answered from one worker; the settling second gives the others the time to boot too
-    with gunicorn(database_url, log, workers=WORKERS, app=f"{__name__}:build_app()", settle=1) as base:
+    with gunicorn(database_url, log, workers=WORKERS, app=f"{__name__}:build_app()") as base:
         yield base, log
 
 

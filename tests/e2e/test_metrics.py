@@ -68,7 +68,7 @@ def test_metrics_count_requests_and_read_the_ledger(database_url):
 def test_every_gunicorn_worker_answers_the_sum_of_all_workers_requests(database_url, tmp_path):
     folder = tmp_path / "prometheus"
     folder.mkdir()
-    with gunicorn(database_url, tmp_path / "gunicorn.log", workers=3, settle=1.0,
+    with gunicorn(database_url, tmp_path / "gunicorn.log", workers=3,
                   env={"PROMETHEUS_MULTIPROC_DIR": str(folder)}) as base:
         for _ in range(30):
             with urllib.request.urlopen(f"{base}/healthz", timeout=10) as answer:
