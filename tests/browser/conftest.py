@@ -27,8 +27,17 @@ ARTIFACTS = ROOT / "test-artifacts"
 ADMIN_PASSWORD = "harbor-lantern-77"
 EXTRA_VOLUNTEERS = 25
 
-# For tests where storage does not matter (what a page looks like): SQLite only. The flows run on both backends.
+# Pages run on SQLite: storage is tested on both backends by tests/integration and tests/e2e, which is where a
+# backend's difference shows; a browser test repeated on PostgreSQL re-ran Chromium for nothing but minutes of CI.
+# One sign-in-to-registration flow (test_pages_flow.py) still runs on both, through ``both_databases``.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+both_databases = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request):
+    """The browser tests' fresh database: SQLite unless a test asks for ``both_databases``."""
+    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
 
 
 def _missing(what: str):
@@ -71,7 +80,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app):
-    """The app (a fresh database, each backend in turn: see tests/conftest.py) answering real HTTP on 127.0.0.1."""
+    """The app (a fresh database: see ``database_url`` above) answering real HTTP on 127.0.0.1."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

@@ -5,7 +5,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, sign_out
+from tests.browser.conftest import both_databases, sign_in, sign_out
+
+pytestmark = both_databases
 
 
 def test_admin_signs_in_switches_language_and_back_and_registers_a_volunteer(page, live_server, city):
