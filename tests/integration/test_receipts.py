@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import multiprocessing
+import shutil
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -20,7 +21,9 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.receipt_helpers import (
     DAY,
     PREFIX,
+    SECRET,
     SYSTEM,
+    People,
     collide,
     decoded,
     issue,
@@ -337,3 +340,31 @@ def test_the_published_key_and_revocation_lists_are_what_an_offline_verifier_rea
     assert verify_offline(text_of(new), keys=keys, now=at, revocations=revocations).valid
     redeemed = verify_offline(text_of(old), keys=keys, now=at, revocations=revocations)
     assert redeemed.status == "redeemed" and redeemed.revocation.revoked_at == at
+
+
+def test_a_database_replaced_at_the_same_url_verifies_its_own_receipts(tmp_path, sqlite_template):
+    """This process remembers the public keys it has read; a database restored from an older backup at the same URL
+    makes a new key with an id it already knows. Its receipts still verify, and the first bank's do not."""
+    path = tmp_path / "bank.db"
+    url = f"sqlite:///{path}"
+
+    def a_bank_with_a_voucher():
+        shutil.copyfile(sqlite_template, path)
+        db = Database(url, secret_key=SECRET)
+        center = create_center(db, actor=SYSTEM, code="JK01", name="京口区养老服务中心", district="京口区")
+        volunteer = create_volunteer(db, actor=SYSTEM, name="王小英", phone="13800000001", home_center="JK01")
+        ensure_signing_key(db)
+        return db, text_of(issue(db, People(center.id, center.id, volunteer.id)))
+
+    first, first_text = a_bank_with_a_voucher()
+    assert check_receipt(first, code=first_text).verdict.status == "valid"  # key 1 of the first bank, remembered
+    first.dispose()
+
+    second, second_text = a_bank_with_a_voucher()  # the same URL, another key 1
+    try:
+        assert parse_text(second_text).payload.key_id == parse_text(first_text).payload.key_id
+        assert check_receipt(second, code=second_text).verdict.status == "valid"
+        refused = check_receipt(second, code=first_text).verdict
+        assert (refused.status, refused.reason) == ("invalid", "bad_signature")
+    finally:
+        second.dispose()

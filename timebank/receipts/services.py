@@ -179,7 +179,7 @@ def check_receipt(db: Database, *, code: str, kind: Kind | None = None, now: dat
         if row is None:
             raise ReceiptNotFound(code=display_short_code(short_code))
         code = row.token
-    signed, refused = check_signature(code, public_key_for=lambda key_id: _verifier(db, key_id), kind=kind)
+    signed, refused = _check_signature(db, code, kind=kind)
     if refused is not None and signed is None:
         return ReceiptCheck(refused)
 
@@ -226,7 +226,7 @@ def page_of_keys(db: Database, *, page: int = 1, per_page: int = 100) -> Page:
 def signed_token(db: Database, *, text: str) -> str:
     """The token in ``text`` when its signature verifies with one of our keys; ``ReceiptNotFound`` otherwise (the
     QR images are served, and cached, only for receipts we signed)."""
-    signed, _refused = check_signature(text, public_key_for=lambda key_id: _verifier(db, key_id))
+    signed, _refused = _check_signature(db, text)
     if signed is None:
         raise ReceiptNotFound(code=text[:40])
     return signed.token
@@ -246,8 +246,22 @@ _SHORT_CODE_PROBLEMS = {
 _public_keys: dict[tuple[str, int], bytes] = {}
 
 
+def _check_signature(db: Database, text: str, *, kind: Kind | None = None):
+    """``check_signature`` with this database's keys. A key's public half never changes once published, so each
+    process reads it once; but the database behind a URL can be replaced (restored from an older backup, whose next
+    key takes an id this process already knows), so a signature that fails a remembered key is checked again against
+    the keys read afresh."""
+    signed, refused = check_signature(text, public_key_for=lambda key_id: _verifier(db, key_id), kind=kind)
+    if refused is not None and refused.reason == "bad_signature":
+        url = str(db.url)
+        for remembered in [key for key in _public_keys if key[0] == url]:
+            del _public_keys[remembered]
+        signed, refused = check_signature(text, public_key_for=lambda key_id: _verifier(db, key_id), kind=kind)
+    return signed, refused
+
+
 def _verifier(db: Database, key_id: int):
-    """A key's public half never changes once published, so each process reads it once."""
+    """The public key ``key_id`` of this database, read once per process (see ``_check_signature``)."""
     cache_key = (str(db.url), key_id)
     public = _public_keys.get(cache_key)
     if public is None:
