@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from timebank.reports.tables import COUNT, CREDITS, HOURS, Table, cell_text
+from openpyxl.utils import get_column_letter
+
+from timebank.reports.tables import COUNT, CREDITS, HOURS, TEXT, Table, cell_text
 
 _BOM = "\ufeff"
 # A cell Excel would run as a formula (=, +, -, @ first) is written with a leading apostrophe: the text as it is.
@@ -30,28 +32,36 @@ def table_csv(table: Table) -> bytes:
 
 
 def table_xlsx(table: Table, *, sheet_title: str) -> bytes:
+    """Written in openpyxl's write-only mode (rows streamed, styles per cell only where needed): tens of thousands
+    of rows in a second or two, where the ordinary mode takes half a minute."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = sheet_title[:31]  # Excel's limit on a sheet's name
-    sheet.append(table.headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])  # Excel's limit on a sheet's name
     kinds = [c.kind for c in table.columns]
-    for row in table.all_rows():
-        sheet.append([_xlsx_value(value, kind) for value, kind in zip(row, kinds)])
     for index, kind in enumerate(kinds, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = 14 if kind != "text" else 20
-        if kind in (CREDITS, HOURS):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.00"
-    if table.total is not None:
-        for cell in sheet[sheet.max_row]:
-            cell.font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(index)].width = 20 if kind == TEXT else 14
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def styled(value, *, number: bool, strong: bool = False):
+        cell = WriteOnlyCell(sheet, value=value)
+        if number:
+            cell.number_format = "0.00"
+        if strong:
+            cell.font = bold
+        return cell
+
+    sheet.append([styled(header, number=False, strong=True) for header in table.headers])
+    decimal = [kind in (CREDITS, HOURS) for kind in kinds]
+    for row in table.rows:
+        sheet.append([styled(float(value), number=True) if is_decimal else _xlsx_value(value, kind)
+                      for value, kind, is_decimal in zip(row, kinds, decimal)])
+    if table.total is not None:
+        sheet.append([styled(_xlsx_value(value, kind), number=kind in (CREDITS, HOURS), strong=True)
+                      for value, kind in zip(table.total, kinds)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

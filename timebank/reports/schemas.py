@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from timebank.ledger.rules import format_credits
 from timebank.reports.rules import FORMATS
 from timebank.schemas import Credits, Schema, id_field
 
@@ -41,6 +42,22 @@ class HoursRowSchema(Schema):
     credits = Credits(dump_only=True, metadata={"description": "credits minted for them"})
 
 
+class _HoursRows(fields.List):
+    """A list of ``HoursRowSchema`` (as documented), written without marshmallow's per-field machinery: a year of
+    a city is tens of thousands of rows, which the schema would take seconds to dump. The same keys and values
+    (``tests/unit/test_report_rules.py`` holds the two together)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else [hours_row_json(row) for row in value]
+
+
+def hours_row_json(row) -> dict:
+    return {"month": row.month, "center": row.center, "center_name": row.center_name,
+            "service_type": row.service_type, "service_type_name": row.service_type_name,
+            "service_type_name_en": row.service_type_name_en, "records": row.records, "minutes": row.minutes,
+            "hours": row.hours, "credits": format_credits(row.credits)}
+
+
 class HoursTotalsSchema(Schema):
     records = fields.Integer(dump_only=True)
     minutes = fields.Integer(dump_only=True)
@@ -54,8 +71,8 @@ class HoursReportSchema(Schema):
     from_ = fields.Date(dump_only=True, data_key="from", attribute="period.first", allow_none=True)
     to = fields.Date(dump_only=True, attribute="period.last", allow_none=True)
     zone = fields.String(dump_only=True, metadata={"description": "the time zone of the months (TIMEBANK_TIMEZONE)"})
-    rows = fields.List(fields.Nested(HoursRowSchema), dump_only=True,
-                       metadata={"description": "by month, then center, then service type"})
+    rows = _HoursRows(fields.Nested(HoursRowSchema), dump_only=True,
+                      metadata={"description": "by month, then center, then service type"})
     totals = fields.Nested(HoursTotalsSchema, dump_only=True)
 
 

@@ -46,7 +46,8 @@ def report(name: str):
     if name not in rules.NAMES:
         raise services.UnknownReport(report=name)
     schema = ReportQuerySchema()
-    values = {key: value.strip() for key, value in request.args.items() if key in schema.fields and value.strip()}
+    accepted = {f.data_key or key for key, f in schema.fields.items()}
+    values = {key: value.strip() for key, value in request.args.items() if key in accepted and value.strip()}
     if name == rules.HOURS and "from" not in values and "to" not in values:
         first, last = rules.twelve_months_back(today)
         values.update({"from": first.isoformat(), "to": last.isoformat()})
