@@ -78,7 +78,7 @@ def liability_table(report: LiabilityReport, *, english: bool) -> Table:
 
 
 def drive_table(report: DriveReport, *, english: bool) -> Table:
-    columns = (*_CENTER, Column(_l("Reservations"), COUNT), Column(_l("Picked up"), COUNT),
+    columns = (*_CENTER, Column(_l("Reservations made"), COUNT), Column(_l("Picked up"), COUNT),
                Column(_l("Not picked up"), COUNT), Column(_l("Cancelled"), COUNT), Column(_l("Still held"), COUNT),
                Column(_l("Credits redeemed"), CREDITS))
 
