@@ -10,6 +10,7 @@ presentation attributes, which the policy allows.
 """
 from __future__ import annotations
 
+import glob
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -26,6 +27,8 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                 "Droid Sans Fallback", "AR PL UMing CN", "SimHei", "Microsoft YaHei", "PingFang SC")
+CJK_FILES = ("/usr/share/fonts/**/wqy-microhei.ttc", "/usr/share/fonts/**/wqy-zenhei.ttc",
+             "/usr/share/fonts/**/NotoSansCJK-Regular.ttc", "/usr/share/fonts/**/DroidSansFallbackFull.ttf")
 COLOURS = ("#1f5f8b", "#c0392b", "#e67e22", "#7f8c8d", "#27ae60", "#8e44ad")
 # What a style attribute of matplotlib's may say, each also an SVG presentation attribute.
 _PRESENTATION = {"fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
@@ -46,6 +49,10 @@ def cjk_font_path() -> str | None:
             continue
         if path:
             return path
+    # matplotlib lists the system's fonts once and caches the list: a font installed since is found by its file.
+    for pattern in CJK_FILES:
+        for path in sorted(glob.glob(pattern, recursive=True)):
+            return path
     return None
 
 
@@ -53,7 +60,7 @@ def _font(english: bool):
     from matplotlib.font_manager import FontProperties
 
     path = None if english else cjk_font_path()
-    return FontProperties(fname=path, size=10) if path else FontProperties(family="DejaVu Sans", size=10)
+    return FontProperties(fname=path, size=13) if path else FontProperties(family="DejaVu Sans", size=12)
 
 
 def chart_language(english: bool) -> bool:
