@@ -11,7 +11,9 @@ tenth volunteer (held, picked up, cancelled). Then, after ``ANALYZE`` (PostgreSQ
 center's staff: each call ``--repeat`` times, the first (cold) and the best of the others reported.
 
 Usage: .venv/bin/python scripts/bench_reports.py [--records N] [--volunteers 100000] [--centers 500]
-       [--backends sqlite,postgresql] [--repeat 3]
+       [--backends sqlite,postgresql] [--repeat 3] [--without-index]
+--without-index then drops the hours report's index (migration 0019) and times every report again, on the same data
+and under the same load: what the index is worth.
 The default of --records is 5,000,000 on PostgreSQL and 1,000,000 on SQLite (the SPEC's year of a city).
 PostgreSQL: a throwaway database on the server named by TIMEBANK_TEST_PG (default
 postgresql://postgres@127.0.0.1:5432/postgres), dropped at the end; SQLite: a file in a temporary directory.
@@ -33,6 +35,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 FIRST_START = NOW - timedelta(days=730)  # the records start over the two years before now
 SPAN_MINUTES = 730 * 24 * 60 - 13 * 60
 TYPES = 8
+REPORT_INDEX = "ix_service_record_approved_start"
 ITEMS = 20
 
 
@@ -61,6 +64,7 @@ def generate(url: str, backend: str, *, records: int, volunteers: int, centers: 
     i_n = numbers(str(ITEMS))
     start = plus_minutes(":first", f"(n * 7919) % {SPAN_MINUTES}")
     minutes = "(30 + (n * 7) % 211)"
+    end = plus_minutes(":first", f"(n * 7919) % {SPAN_MINUTES} + {minutes}")
     lot_expires = plus_minutes("t.created_at" if not sqlite else "substr(t.created_at, 1, 19)", "730 * 24 * 60")
     statements = [
         ("issuance accounts",
@@ -87,7 +91,7 @@ def generate(url: str, backend: str, *, records: int, volunteers: int, centers: 
         ("service records",  # record n: volunteer 1 + n % volunteers, at that volunteer's home center
          f"{r_n[0]}INSERT INTO service_record (center_id, volunteer_id, service_type_id, started_at, ended_at, "
          "minutes, status, source, missing_check_out, entered_at, credits) "
-         f"SELECT v.home_center_id, v.id, 1 + n % {TYPES}, {start}, {plus_minutes(':first', f'(n * 7919) % {SPAN_MINUTES} + {minutes}')}, "
+         f"SELECT v.home_center_id, v.id, 1 + n % {TYPES}, {start}, {end}, "
          f"{minutes}, CASE n % 10 WHEN 0 THEN 'pending' WHEN 1 THEN 'rejected' ELSE 'approved' END, 'staff', FALSE, "
          f"{start}, CASE WHEN n % 10 >= 2 THEN {minutes} * 100 / 60 ELSE NULL END "
          f"FROM {r_n[1]} JOIN volunteer v ON v.id = (SELECT MIN(id) FROM volunteer) + n % :volunteers ORDER BY n"),
@@ -202,6 +206,21 @@ def time_reports(url: str, repeat: int) -> list[tuple[str, int, float, float, in
     return found
 
 
+def drop_report_index(url: str, backend: str) -> None:
+    db = Database(url, pool_size=1)
+    try:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP INDEX {REPORT_INDEX}")
+            conn.commit()
+            if backend == "sqlite":
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+            conn.commit()
+    finally:
+        db.dispose()
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -211,6 +230,8 @@ def parse_args(argv=None):
     parser.add_argument("--centers", type=int, default=500, help="centers (default 500)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=3, help="calls of each report (default 3)")
+    parser.add_argument("--without-index", action="store_true",
+                        help=f"then drop {REPORT_INDEX} (migration 0019) and time every report again")
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for backend in args.backends:
@@ -242,6 +263,10 @@ def main(argv=None) -> int:
             log(f"[{backend}] generated in {generated:.0f} s; timing the reports")
             results[backend] = (records, generated, time_reports(url, args.repeat))
             failed = failed or any(status != 200 for _, status, *_ in results[backend][2])
+            if args.without_index:
+                log(f"[{backend}] dropping {REPORT_INDEX}; timing again")
+                drop_report_index(url, backend)
+                results[f"{backend} without {REPORT_INDEX}"] = (records, generated, time_reports(url, args.repeat))
     print(f"## Reports benchmark ({datetime.now(UTC):%Y-%m-%d})\n")
     print(f"Machine: {load_start} at the start, {machine_load()} at the end. {args.volunteers:,} volunteers, "
           f"{args.centers} centers; `GET /api/v1/reports/{{name}}` (JSON) in process, first call and best of "
@@ -250,9 +275,14 @@ def main(argv=None) -> int:
     print("|---|---:|---|---:|---:|---:|---:|")
     for backend, (records, _generated, found) in results.items():
         for label, status, first, best, rows in found:
-            print(f"| {backend_label(backend)} | {records:,} | {label} | {status} | {rows:,} | {first:.2f} s | "
+            print(f"| {label_of(backend)} | {records:,} | {label} | {status} | {rows:,} | {first:.2f} s | "
                   f"{best:.2f} s |")
     return 1 if failed else 0
+
+
+def label_of(key: str) -> str:
+    backend, _, rest = key.partition(" ")
+    return backend_label(backend) + (f" {rest}" if rest else "")
 
 
 if __name__ == "__main__":

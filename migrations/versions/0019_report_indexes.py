@@ -2,7 +2,7 @@
 
 ``GET /reports/hours`` sums the approved records of a period per center, service type and month. Partial on
 ``status = 'approved'`` and holding every column the report reads, the period is one range of this index (an
-index-only scan on PostgreSQL, a covering index on SQLite) instead of a scan of every record ever logged.
+index-only scan on PostgreSQL, a covering index on SQLite, which needs ``status`` in it too) instead of a scan of every record ever logged.
 
 Revision ID: 0019
 Revises: 0017
@@ -22,7 +22,7 @@ def upgrade() -> None:
     approved = sa.text("status = 'approved'")
     with op.batch_alter_table('service_record', schema=None) as batch_op:
         batch_op.create_index('ix_service_record_approved_start',
-                              ['started_at', 'center_id', 'service_type_id', 'minutes', 'credits'], unique=False,
+                              ['started_at', 'center_id', 'service_type_id', 'minutes', 'credits', 'status'], unique=False,
                               sqlite_where=approved, postgresql_where=approved)
 
 

@@ -74,7 +74,8 @@ def report(name: str):
                            format=kind) for kind in ("csv", "xlsx")}
     return render_template("reports/report.html", name=name, title=rules.TITLES[name],
                            description=rules.DESCRIPTIONS[name], report=found, table=table, rows=rows, chart=chart,
-                           state=state, centers=centers, drive_options=drive_options, links=links, cell_text=cell_text), state.status
+                           state=state, centers=centers, drive_options=drive_options, links=links,
+                           cell_text=cell_text), state.status
 
 
 def _page_of(items: tuple, page: int) -> Page:
