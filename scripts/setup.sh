@@ -28,6 +28,8 @@ fi
 .venv/bin/pybabel -q compile -d timebank/translations
 # Browser code the app serves from npm (the desk's QR decoder), copied into a gitignored static folder.
 scripts/install-web-assets.sh
+# A CJK font for the reports' charts (drawn on the server); without one they are labelled in English.
+scripts/install-fonts.sh || echo "setup: no CJK font; the reports' charts will be labelled in English"
 
 if (( want_test )); then
     scripts/install-test-tools.sh  # headless Chromium, a CJK font and axe-core for tests/browser

@@ -7,6 +7,7 @@ from pathlib import Path
 
 DEFAULTS = {
     "DATABASE_URL": None,  # sqlite:///<instance>/timebank.db when unset
+    "REPLICA_URL": None,  # a read replica (PostgreSQL streaming standby) for reports and public pages; unset: primary
     "SECRET_KEY": None,  # generated once and kept in <instance>/secret_key when unset
     "CREDIT_VALIDITY_DAYS": 730,
     "HOLD_TIMEOUT_SECONDS": 14 * 24 * 3600,

@@ -394,12 +394,25 @@ def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
 
 def init_app(app) -> None:
     app.extensions["timebank.db"] = Database(app.config["DATABASE_URL"], secret_key=app.config["SECRET_KEY"])
+    replica = app.config.get("REPLICA_URL")
+    if replica:
+        app.extensions["timebank.read_db"] = Database(replica, secret_key=app.config["SECRET_KEY"])
 
 
 def get_db(app=None) -> Database:
     from flask import current_app
 
     return (app or current_app).extensions["timebank.db"]
+
+
+def get_read_db(app=None) -> Database:
+    """Where long reads go (reports, public pages): the replica of ``TIMEBANK_REPLICA_URL`` when set, so a drive
+    day's writes on the primary never wait behind them; else the primary itself. Only for reads that may lag the
+    primary by a moment (a streaming replica is a fraction of a second behind) and never for a read-then-write."""
+    from flask import current_app
+
+    extensions = (app or current_app).extensions
+    return extensions.get("timebank.read_db") or extensions["timebank.db"]
 
 
 PING_AFTER_IDLE_SECONDS = 2.0
