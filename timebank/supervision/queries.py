@@ -123,14 +123,14 @@ def _statuses(s: Session, actor: Principal, period_ids: list[int]) -> dict[int, 
     ids = [c.id for c in centers]
     if not period_ids or not ids:
         return {p: () for p in period_ids}
-    drawn = set(s.execute(select(D.c.period_id, D.c.center_id).where(D.c.period_id.in_(period_ids),
-                                                                      D.c.center_id.in_(ids))).tuples())
+    drawn = {tuple(r) for r in s.execute(select(D.c.period_id, D.c.center_id)
+                                         .where(D.c.period_id.in_(period_ids), D.c.center_id.in_(ids)))}
     counts = {(r.period_id, r.center_id): (r.n, r.mine) for r in s.execute(
         select(E.c.period_id, E.c.center_id, func.count().label("n"),
                func.sum(case((E.c.supervisor_id == (actor.user_id or -1), 1), else_=0)).label("mine"))
         .where(E.c.period_id.in_(period_ids), E.c.center_id.in_(ids)).group_by(E.c.period_id, E.c.center_id))}
-    published = set(s.execute(select(R.c.period_id, R.c.center_id).where(R.c.period_id.in_(period_ids),
-                                                                          R.c.center_id.in_(ids))).tuples())
+    published = {tuple(r) for r in s.execute(select(R.c.period_id, R.c.center_id)
+                                             .where(R.c.period_id.in_(period_ids), R.c.center_id.in_(ids)))}
     return {p: tuple(CenterStatus(c.code, c.name, (p, c.id) in drawn, int(counts.get((p, c.id), (0, 0))[0]),
                                   bool(counts.get((p, c.id), (0, 0))[1]), (p, c.id) in published)
                      for c in centers) for p in period_ids}
