@@ -30,6 +30,8 @@ def test_a_supervisor_evaluates_an_admin_closes_and_the_public_page_shows_it(bro
     page.locator("#f-comment").fill("记录规范，回访及时")
     page.get_by_role("button", name="保存我的评价").click()
     expect(page.locator("body")).to_contain_text("您对中心 JK01 的评价已保存")
+    assert not (found := run_axe(page, axe_source, enhanced_contrast=False)), describe(found)
+    page.screenshot(path=str(SHOTS / "supervisor-center-1280-zh.png"), full_page=True)
     sign_out(page)
 
     sign_in(page, live_server, city.admin)

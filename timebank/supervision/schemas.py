@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from timebank.hours.supervision.rules import KINDS
+from timebank.paging import MAX_ID
 from timebank.schemas import PageSchema, PagingQuerySchema, Schema
 from timebank.supervision import rules
 
@@ -137,7 +138,7 @@ class PeriodDetailSchema(Schema):
 class ExplanationCreateSchema(Schema):
     center = fields.String(required=True, validate=validate.Length(min=1, max=32))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    record_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), required=True,
+    record_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), required=True,
                              validate=validate.Length(min=1, max=50))
     note = fields.String(required=True, validate=validate.Length(min=1, max=rules.NOTE_MAX))
 
