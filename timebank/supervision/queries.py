@@ -177,7 +177,7 @@ def _center_review(s: Session, actor: Principal, period, code: str, *, now: date
     if actor.role == "supervisor" and is_open:
         sample_ids = services.draw_sample(s, actor=actor, period=period, center_id=center.id, now=now)
     else:
-        sample_ids = services._sample_ids(s, period.id, center.id) or []
+        sample_ids = services.stored_sample(s, period.id, center.id) or []
     by_id = {r.id: r for r in records_by_id(s, sample_ids)}
     approved = services.approved_in(period, center.id)
     count = s.execute(select(func.count()).select_from(SR).where(*approved)).scalar_one()

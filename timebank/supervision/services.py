@@ -135,7 +135,7 @@ def draw_sample(s: Session, *, actor: Principal, period, center_id: int, now: da
     """The center's sample of the period: drawn at random the first time (``size`` approved records, or all if
     fewer), then the same stored records every time. Nothing is drawn while the center has no approved record yet
     (an empty sample would stay empty)."""
-    drawn = _sample_ids(s, period.id, center_id)
+    drawn = stored_sample(s, period.id, center_id)
     if drawn is not None or period.status != rules.OPEN:
         return drawn or []
     chosen = s.execute(select(SR.c.id).where(*approved_in(period, center_id)).order_by(func.random())
@@ -147,7 +147,7 @@ def draw_sample(s: Session, *, actor: Principal, period, center_id: int, now: da
                      .on_conflict_do_nothing(index_elements=["period_id", "center_id"])
                      .returning(D.c.period_id)).first()
     if made is None:  # another request drew it first (and has committed: its rows are there)
-        return _sample_ids(s, period.id, center_id) or []
+        return stored_sample(s, period.id, center_id) or []
     s.execute(S.insert(), [{"period_id": period.id, "center_id": center_id, "position": position,
                             "record_id": record_id} for position, record_id in enumerate(chosen, start=1)])
     audit(s, actor=actor, action="review.sample", object_type="review_period", object_id=period.id,
@@ -155,7 +155,7 @@ def draw_sample(s: Session, *, actor: Principal, period, center_id: int, now: da
     return list(chosen)
 
 
-def _sample_ids(s: Session, period_id: int, center_id: int) -> list[int] | None:
+def stored_sample(s: Session, period_id: int, center_id: int) -> list[int] | None:
     """The stored sample, in its order; ``None`` when it was never drawn."""
     if s.execute(select(D.c.size).where(D.c.period_id == period_id, D.c.center_id == center_id)).first() is None:
         return None
