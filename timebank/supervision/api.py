@@ -74,6 +74,7 @@ def close_review_period(period_id: int):
 @allow(EXPLAIN_ANOMALIES)
 @blp.arguments(ExplanationCreateSchema)
 @blp.response(200, ExplanationSchema, description="the explanation as saved")
+@blp.refuses(404, "not_found: no such center among the caller's, or no such anomaly among its anomalies")
 @blp.refuses(409, "period_closed: the anomaly's period is closed")
 def explain_anomaly(data):
     """Staff mark an anomaly of their center (its kind and records, as GET /anomalies lists it) explained"""

@@ -56,11 +56,6 @@ class PeriodItem:
 
 
 @dataclass(frozen=True)
-class SampleRecord:
-    record: RecordView
-
-
-@dataclass(frozen=True)
 class AnomalyItem:
     anomaly: Anomaly
     key: str

@@ -99,7 +99,8 @@ def anomaly_key(kind: str, record_ids, *, volunteer_id: int | None = None, day: 
 
 def without_names(text: str | None, names) -> str | None:
     """``text`` with every one of ``names`` (of two characters or more) masked: a published comment names nobody,
-    even when its supervisor wrote a name (or a phone number). Longest names first, so "王小英" is not left as "＊＊英"."""
+    even when its supervisor wrote a name (or a phone number). Longest names first, so "王小英" is not left as
+    "＊＊英"."""
     if not text:
         return text
     wanted = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)

@@ -13,10 +13,14 @@ from timebank.errors import DomainError, NotFound
 from timebank.hours.supervision.rules import KIND_WORDS
 from timebank.supervision import queries, rules, services
 from timebank.supervision.permissions import CLOSE_PERIODS, EVALUATE_CENTERS, EXPLAIN_ANOMALIES, READ_REVIEWS
-from timebank.supervision.schemas import EvaluationCreateSchema, ExplanationCreateSchema, period_label
+from timebank.supervision.schemas import (
+    EvaluationCreateSchema,
+    ExplanationCreateSchema,
+    PeriodListQuerySchema,
+    period_label,
+)
 from timebank.web.access import current_principal, page_blueprint
 from timebank.web.forms import FormState, flash_refusal, query
-from timebank.supervision.schemas import PeriodListQuerySchema
 
 bp = page_blueprint("review_periods", __name__, url_prefix="/reviews", template_folder="templates")
 bp.add_app_template_global(period_label, "review_period_label")
