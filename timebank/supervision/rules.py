@@ -30,7 +30,7 @@ ASPECT_WORDS = {
     RECORD_KEEPING: _l("Record keeping"),
     SATISFACTION: _l("Residents' satisfaction"),
 }
-STATUS_WORDS = {OPEN: _l("Open"), CLOSED: _l("Closed and published")}
+STATUS_WORDS = {OPEN: _l("Open for evaluation"), CLOSED: _l("Closed and published")}
 # What a name becomes in a published comment.
 NAME_MASK = "＊＊"
 
