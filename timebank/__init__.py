@@ -53,6 +53,10 @@ from timebank.service_requests import api as service_requests_api
 from timebank.service_requests import views as service_requests_views
 from timebank.service_types import api as service_types_api
 from timebank.service_types import views as service_types_views
+from timebank.supervision import api as reviews_api
+from timebank.supervision import public_api
+from timebank.supervision import public_views
+from timebank.supervision import views as reviews_views
 from timebank.users import api as users_api
 from timebank.users import cli as users_cli
 from timebank.users import views as users_views
@@ -67,12 +71,13 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, catalog_views.bp,
          catalog_views.photos,
          drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets, jobs_views.bp,
-         notices_views.bp, reports_views.bp)
+         notices_views.bp, reports_views.bp, reviews_views.bp, public_views.bp)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,
                   notices_api.blp, service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
-                  reservations_api.blp, audit_api.blp, receipts_api.blp, jobs_api.blp, reports_api.blp)
+                  reservations_api.blp, audit_api.blp, receipts_api.blp, jobs_api.blp, reports_api.blp,
+                  reviews_api.blp, public_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             jobs_cli.jobs_cli, jobs_cli.scheduler_command, demo.demo_command, operations_cli.backup_command,

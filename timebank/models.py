@@ -15,3 +15,11 @@ from timebank.service_requests.models import RequestClaim, ServiceRequest  # noq
 from timebank.service_types.models import ServiceType  # noqa: F401
 from timebank.spreadsheets.pending import PendingImport  # noqa: F401
 from timebank.volunteers.models import Volunteer  # noqa: F401
+from timebank.supervision.models import (  # noqa: F401
+    AnomalyExplanation,
+    ReviewDraw,
+    ReviewEvaluation,
+    ReviewPeriod,
+    ReviewResult,
+    ReviewSample,
+)

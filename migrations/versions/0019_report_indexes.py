@@ -5,7 +5,7 @@
 index-only scan on PostgreSQL, a covering index on SQLite, which needs ``status`` in it too) instead of a scan of every record ever logged.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 00:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

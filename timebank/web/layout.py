@@ -52,6 +52,7 @@ NAVIGATION = (
     NavLink("record_reviews.index", _l("Rate service records"), frozenset({"supervisor"})),
     NavLink("anomalies.index", _l("Anomalies"), frozenset({"admin", "staff", "supervisor"})),
     NavLink("reports.index", _l("Reports"), frozenset({"admin", "staff"})),
+    NavLink("review_periods.index", _l("Supervision periods"), frozenset({"admin", "staff", "supervisor"})),
     NavLink("audit.index", _l("Audit log"), frozenset({"admin"})),
     NavLink("jobs.index", _l("Scheduled jobs"), frozenset({"admin"})),
     NavLink("check_ins.index", _l("Check-in"), frozenset({"admin", "staff"})),

@@ -83,6 +83,16 @@ def list_anomalies(db: Database, *, actor: Principal, center: str | None = None,
     return db.transaction(work, readonly=True)
 
 
+def center_anomalies(s: Session, *, center_id: int, from_: datetime, to: datetime, zone: str = "Asia/Shanghai",
+                     now: datetime | None = None) -> tuple[Anomaly, ...]:
+    """Every anomaly of one center among the records that started in [``from_``, ``to``), the latest first, in the
+    caller's unit of work (a review period's: ``timebank.supervision``). No permission check: the caller's."""
+    day = _day_expression(s.get_bind().dialect.name, zone, now or utcnow())
+    query = _anomalies(s.get_bind().dialect.name, day, from_, to)
+    rows = s.execute(query.where(query.selected_columns.center_id == center_id)).all()
+    return _described(s, rows, day, from_, to)
+
+
 def _anomalies(dialect: str, day, from_, to):
     """One row per anomaly: kind, center_id, volunteer_id, day, first_id, second_id, minutes, at — ordered."""
     def in_period(table):
