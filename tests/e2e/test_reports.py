@@ -8,13 +8,12 @@ import io
 import xml.etree.ElementTree as ET
 from decimal import Decimal, InvalidOperation
 
-import uuid
 
 import openpyxl
 import pytest
 from sqlmodel import SQLModel
 
-from tests.conftest import _pg_admin, _pg_url
+from tests.conftest import _pg_url
 from tests.auth_helpers import bearer, make_app, mint_session_key, mint_token
 from tests.auth_helpers import make_user as make_person
 from tests.report_helpers import seed_reports
@@ -25,10 +24,6 @@ from timebank.ledger.standalone import ensure_system_accounts
 
 SYSTEM = Principal.system("test")
 
-
-def _drop(name: str) -> None:
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 
@@ -133,17 +128,17 @@ def test_the_pages_show_a_chart_a_table_and_downloads_even_with_no_data(page_app
 
 
 def test_reports_read_the_replica_when_one_is_set(database_url, tmp_path, request):
-    """The setting pointed at a SECOND database holding other data: the report shows the second one's."""
+    """The setting pointed at a SECOND database holding other data: the report and the public pages show the
+    second one's."""
     if database_url.startswith("sqlite"):
         replica_url = f"sqlite:///{tmp_path / 'replica.db'}"
         replica = Database(replica_url)
         SQLModel.metadata.create_all(replica.engine)
         ensure_system_accounts(replica)
-    else:  # another database cloned from the schema's template, dropped at the end
-        name = f"tb_replica_{uuid.uuid4().hex[:12]}"
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"')
-        request.addfinalizer(lambda: _drop(name))
+    else:  # a second test database (the schema and the system accounts), given back at the end
+        databases = request.getfixturevalue("pg_databases")
+        name = databases.take()
+        request.addfinalizer(lambda: databases.give_back(name))
         replica_url = _pg_url(name)
         replica = Database(replica_url)
     create_center(replica, actor=SYSTEM, code="RP01", name="只在副本里的中心", district="京口区")
@@ -155,6 +150,10 @@ def test_reports_read_the_replica_when_one_is_set(database_url, tmp_path, reques
         token = bearer(mint_token(get_db(app), make_person(get_db(app), "admin")))
         rows = app.test_client().get("/api/v1/reports/liability", headers=token).get_json()["rows"]
         assert [r["center"] for r in rows] == ["RP01"]
+        public = app.test_client().get("/api/v1/public/centers").get_json()["items"]  # the public pages too
+        assert [c["code"] for c in public] == ["RP01"]
+        assert app.test_client().get("/public/centers/RP01").status_code == 200
+        assert app.test_client().get("/public/centers/PR01").status_code == 404
     finally:
         get_db(app).dispose()
         get_read_db(app).dispose()
