@@ -101,12 +101,13 @@ def test_the_pdf_text_is_extractable_and_its_qr_verifies_the_certificate(app, cl
     answer = client.get(f"/api/v1/volunteers/{served.vid}/certificate?format=pdf", headers=served.staff)
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     assert answer.headers["Cache-Control"] == "no-store"
-    page = PdfReader(io.BytesIO(answer.data)).pages[0]
-    text = re.sub(r"\s+", "", page.extract_text())
+    pages = PdfReader(io.BytesIO(answer.data)).pages
+    assert len(pages) == 1
+    text = re.sub(r"\s+", "", pages[0].extract_text())
     for expected_text in ("志愿服务记录证明", "王小英", "**************123X", "C001养老服务中心", "共计7小时",
                           "上门探访", "教唱歌", "2025", "2026", "出具单位"):
         assert expected_text in text, expected_text
-    [image] = page.images
+    [image] = pages[0].images
     [code] = zxingcpp.read_barcodes(image.image)
     check = check_receipt(served.db, code=code.text)
     assert check.valid and check.verdict.receipt.kind is Kind.CERTIFICATE and check.verdict.receipt.amount == 420
@@ -128,24 +129,24 @@ def _png(data: bytes):
     return Image.open(io.BytesIO(data))
 
 
-def test_only_the_volunteer_their_centers_staff_and_admins_get_a_certificate(client, served):
+def test_who_may_have_a_certificate_bad_periods_and_a_missing_font_are_refused(app, client, served):
     path = f"/api/v1/volunteers/{served.vid}/certificate"
     # Out of sight is "not found", never "forbidden" (SPEC §8); a supervisor's role may not ask at all.
-    for who, status in (("other_volunteer", 404), ("other_staff", 404), ("supervisor", 403)):
+    for who, status, code in (("other_volunteer", 404, "not_found"), ("other_staff", 404, "not_found"),
+                              ("supervisor", 403, "forbidden")):
         refused = client.get(path, headers=getattr(served, who))
-        assert refused.status_code == status and refused.get_json()["error"]["code"] in ("not_found", "forbidden")
+        assert (refused.status_code, refused.get_json()["error"]["code"]) == (status, code), who
     assert client.get(path).status_code == 401
+    for query, field in (("from=2026-13-01", "from"), ("from=2026-05-01&to=2026-04-01", "to"),
+                         ("to=2999-01-01", "to"), ("format=docx", "format")):
+        refused = client.get(f"{path}?{query}", headers=served.volunteer)
+        assert refused.status_code == 422 and field in refused.get_json()["error"]["fields"], query
+    with client.session_transaction() as session:
+        session["_user_id"] = mint_session_key(get_db(app), served.volunteer_login)
+    page = client.get(f"/volunteers/{served.vid}/certificate?from=2026-05-01&to=2026-04-01")
+    assert page.status_code == 422 and "截止日期早于起始日期" in page.get_data(as_text=True)
 
-
-@pytest.mark.parametrize("query, field", [("from=2026-13-01", "from"), ("from=2026-05-01&to=2026-04-01", "to"),
-                                          ("to=2999-01-01", "to"), ("format=docx", "format")])
-def test_a_bad_period_is_a_validation_error(client, served, query, field):
-    refused = client.get(f"/api/v1/volunteers/{served.vid}/certificate?{query}", headers=served.volunteer)
-    assert refused.status_code == 422, refused.get_json()
-    assert refused.get_json()["error"]["code"] == "validation_error" and field in refused.get_json()["error"]["fields"]
-
-
-def test_without_a_chinese_font_the_pdf_is_refused_clearly(app, client, served):
     app.config["CERTIFICATE_FONT"] = "/nonexistent/font.ttf"
-    refused = client.get(f"/api/v1/volunteers/{served.vid}/certificate?format=pdf", headers=served.volunteer)
+    refused = client.get(f"{path}?format=pdf", headers=served.volunteer)
     assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "certificate_font_missing"
+    assert client.get(f"/volunteers/{served.vid}/certificate.pdf").status_code == 503  # a page that says why

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from timebank.certificates.wording import CertificateText
@@ -28,8 +28,9 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # fonts-droid-fallback
 )
 FAMILY = "cjk"
-QR_SIZE_MM = 38
-MARGIN_MM = 20
+QR_SIZE_MM = 34
+MARGIN_MM = 18
+FOOT_MM = QR_SIZE_MM + 24  # the QR, its code and three lines of how to verify
 HEADINGS = FontFace(emphasis="", fill_color=(235, 235, 235))  # one face only: no bold to add
 
 
@@ -67,56 +68,59 @@ def certificate_pdf(text: CertificateText, *, language: str) -> bytes:
     pdf.set_font(FAMILY, size=11)
     pdf.cell(width, 6, text.issuer_line, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, size=24)
-    pdf.cell(width, 14, text.title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width, 13, text.title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, size=10)
     pdf.cell(width, 5, text.basis, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.cell(width, 6, text.number, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
+    # Chinese breaks between any two characters; English only at spaces.
+    wrap = WrapMode.CHAR if language == "zh" else WrapMode.WORD
     pdf.set_font(FAMILY, size=13)
-    pdf.multi_cell(width, 8, text.statement, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 7.5, text.statement, align=Align.L, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
-    _pairs(pdf, text.identity + text.service)
+    _pairs(pdf, text.identity + text.service, wrap)
     for table in (text.by_service_type, text.by_year):
         if table is not None:
             _table(pdf, table)
     pdf.ln(2)
-    _pairs(pdf, text.issued)
+    _pairs(pdf, text.issued, wrap)
 
-    # The seal's place, left; the QR that verifies the certificate with its code, right.
-    top = max(pdf.get_y() + 4, pdf.h - MARGIN_MM - QR_SIZE_MM - 22)
-    if top + QR_SIZE_MM + 22 > pdf.h - MARGIN_MM / 2:
+    # At the foot of the page: the seal's place, left; the QR that verifies it with its code, right; how to verify.
+    pdf.set_auto_page_break(False)
+    if pdf.get_y() + FOOT_MM > pdf.h - MARGIN_MM / 2:
         pdf.add_page()
-        top = pdf.get_y()
+    top = max(pdf.get_y() + 4, pdf.h - MARGIN_MM / 2 - FOOT_MM)
     pdf.set_xy(pdf.l_margin, top + 6)
     pdf.set_font(FAMILY, size=12)
-    pdf.cell(width - QR_SIZE_MM - 10, 8, text.seal + "：", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width - QR_SIZE_MM - 10, 8, text.seal + ("：" if language == "zh" else ":"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     qr_x = pdf.w - MARGIN_MM - QR_SIZE_MM
     pdf.image(_qr_png(text.qr_text), x=qr_x, y=top, w=QR_SIZE_MM, h=QR_SIZE_MM, alt_text=text.qr_alt)
-    pdf.set_xy(qr_x - 10, top + QR_SIZE_MM + 1)
+    pdf.set_xy(qr_x - 15, top + QR_SIZE_MM + 1)
     pdf.set_font(FAMILY, size=9)
-    pdf.cell(QR_SIZE_MM + 10, 5, f"{text.code_label} {text.code}", align=Align.C, new_x=XPos.LMARGIN,
+    pdf.cell(QR_SIZE_MM + 15, 5, f"{text.code_label} {text.code}", align=Align.C, new_x=XPos.LMARGIN,
              new_y=YPos.NEXT)
-    pdf.set_font(FAMILY, size=9)
-    pdf.multi_cell(width, 5, text.verify, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+    pdf.multi_cell(width, 5, text.verify, align=Align.L, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
-def _pairs(pdf: FPDF, pairs) -> None:
+def _pairs(pdf: FPDF, pairs, wrap: WrapMode) -> None:
     label_width = 40
     for label, value in pairs:
         pdf.set_font(FAMILY, size=11)
-        pdf.cell(label_width, 8, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.cell(label_width, 7, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_font(FAMILY, size=12)
-        pdf.multi_cell(pdf.epw - label_width, 8, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(pdf.epw - label_width, 7, value, align=Align.L, wrapmode=wrap, new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
 
 
 def _table(pdf: FPDF, table) -> None:
-    pdf.ln(2)
+    pdf.ln(1)
     pdf.set_font(FAMILY, size=12)
-    pdf.cell(pdf.epw, 8, table.caption, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(pdf.epw, 7, table.caption, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, size=11)
-    with pdf.table(col_widths=(3, 1, 1), text_align=("LEFT", "RIGHT", "RIGHT"), line_height=7,
+    with pdf.table(col_widths=(3, 1, 1), text_align=("LEFT", "RIGHT", "RIGHT"), line_height=6.5,
                    first_row_as_headings=True, headings_style=HEADINGS) as grid:
         for cells in (table.header, *table.rows, table.total):
             row = grid.row()
