@@ -93,7 +93,8 @@ def certificate_pdf(text: CertificateText, *, language: str) -> bytes:
     top = max(pdf.get_y() + 4, pdf.h - MARGIN_MM / 2 - FOOT_MM)
     pdf.set_xy(pdf.l_margin, top + 6)
     pdf.set_font(FAMILY, size=12)
-    pdf.cell(width - QR_SIZE_MM - 10, 8, text.seal + ("：" if language == "zh" else ":"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    colon = "：" if language == "zh" else ":"
+    pdf.cell(width - QR_SIZE_MM - 10, 8, text.seal + colon, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     qr_x = pdf.w - MARGIN_MM - QR_SIZE_MM
     pdf.image(_qr_png(text.qr_text), x=qr_x, y=top, w=QR_SIZE_MM, h=QR_SIZE_MM, alt_text=text.qr_alt)
     pdf.set_xy(qr_x - 15, top + QR_SIZE_MM + 1)
