@@ -113,6 +113,9 @@ def test_the_pdf_text_is_extractable_and_its_qr_verifies_the_certificate(app, cl
     assert check.valid and check.verdict.receipt.kind is Kind.CERTIFICATE and check.verdict.receipt.amount == 420
     assert client.get(f"/R/{code.text.rsplit('/', 1)[-1]}").status_code == 200  # the public receipt page
 
+    printable = client.get(f"/api/v1/volunteers/{served.vid}/certificate?format=html", headers=served.staff)
+    assert printable.mimetype == "text/html" and "志愿服务记录证明" in printable.get_data(as_text=True)
+
     with client.session_transaction() as session:  # the page of the volunteer's own, with the same receipt
         session["_user_id"] = mint_session_key(get_db(app), served.volunteer_login)
     html = client.get("/certificate")

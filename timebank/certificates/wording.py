@@ -38,6 +38,7 @@ class CertificateText:
     issued: tuple[tuple[str, str], ...]
     seal: str
     verify: str
+    verify_address: str  # where to type the code by hand, within ``verify``
     code_label: str
     code: str
     qr_text: str  # the receipt's QR text (SPEC §5)
@@ -84,6 +85,7 @@ def certificate_text(cert: CertificateView, *, qr_text: str) -> CertificateText:
     served = _("%(from)s to %(to)s", **{"from": long_date(figures.first_day), "to": long_date(figures.last_day)}) \
         if figures.records else "—"
     code = display_short_code(cert.receipt.short_code)
+    address = current_prefix().lower() + "/R/"
     return CertificateText(
         issuer_line=_("City Volunteer Time Bank"),
         title=_("Certificate of Volunteer Service Record"),
@@ -99,7 +101,8 @@ def certificate_text(cert: CertificateView, *, qr_text: str) -> CertificateText:
         seal=_("Seal of the issuing organisation"),
         verify=_("This certificate is issued from the service records the time bank approved; records reversed since "
                  "are not counted. Scan the QR code, or enter the verification code at %(address)s, to check that "
-                 "it is genuine.", address=current_prefix().lower() + "/R/"),
+                 "it is genuine.", address=address),
+        verify_address=address,
         code_label=_("Verification code"), code=code, qr_text=qr_text,
         qr_token=cert.receipt.token,
         qr_alt=_("The QR code that verifies this certificate"))
