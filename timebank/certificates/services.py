@@ -80,9 +80,9 @@ def issue_certificate(db: Database, *, actor: Principal, volunteer_id: int, peri
         figures = summarize(queries.approved_service(s, volunteer_id=volunteer.id, start=start, end=end), zone)
         person = {"name": volunteer.name, "id_card": mask_id_card(volunteer.id_card_tail),
                   "phone": mask_phone(volunteer.phone)}
-        print_ = fingerprint(volunteer=person, center_id=volunteer.home_center_id, period=period, figures=figures)
+        same = fingerprint(volunteer=person, center_id=volunteer.home_center_id, period=period, figures=figures)
         existing = s.execute(select(CT.c.id, CT.c.issued_at).where(
-            CT.c.volunteer_id == volunteer.id, CT.c.issued_on == today, CT.c.fingerprint == print_)).first()
+            CT.c.volunteer_id == volunteer.id, CT.c.issued_on == today, CT.c.fingerprint == same)).first()
         if existing is not None:
             certificate_id, issued_at = existing
         else:
@@ -90,7 +90,7 @@ def issue_certificate(db: Database, *, actor: Principal, volunteer_id: int, peri
             certificate_id = s.execute(insert(CT).values(
                 volunteer_id=volunteer.id, center_id=volunteer.home_center_id, period_from=period.start,
                 period_to=period.end, record_count=figures.records, total_minutes=figures.minutes,
-                content={"volunteer": person, "figures": figures_content(figures)}, fingerprint=print_,
+                content={"volunteer": person, "figures": figures_content(figures)}, fingerprint=same,
                 issued_on=today, issued_at=now, issued_by=actor.user_id).returning(CT.c.id)).scalar_one()
         # Issuing again for the same certificate returns its first receipt (receipts are unique per reference).
         receipt = issue_receipt(db, kind=Kind.CERTIFICATE, center_id=volunteer.home_center_id,

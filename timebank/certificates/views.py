@@ -44,33 +44,34 @@ def of_volunteer(volunteer_id: int):
 @bp.get("/volunteers/<int:volunteer_id>/certificate.pdf")
 @allow(ISSUE_CERTIFICATE)
 def pdf(volunteer_id: int):
+    """The PDF download; a bad period, or no Chinese font on the server, is said on the page instead."""
     state, period = _period()
-    if not state.ok:
-        return documents.private(documents.page(None, state=state, own=False, volunteer_id=volunteer_id),
-                                 state.status)
-    try:
-        cert = _issue(volunteer_id, period)
-    except ValidationFailed as error:
-        state.refuse(error)
-        return documents.private(documents.page(None, state=state, own=False, volunteer_id=volunteer_id),
-                                 state.status)
-    try:
-        return documents.pdf_response(cert)
-    except FontMissing as error:
-        state.refuse(error)
-        return documents.private(documents.page(cert, state=state, own=False, volunteer_id=volunteer_id),
-                                 error.status)
+    cert = _issued(volunteer_id, period, state)
+    if cert is not None:
+        try:
+            return documents.pdf_response(cert)
+        except FontMissing as error:
+            state.refuse(error)
+    return documents.private(documents.page(cert, state=state, own=False, volunteer_id=volunteer_id), state.status)
 
 
 def _page(volunteer_id: int, *, own: bool):
     state, period = _period()
-    cert = None
-    if state.ok:
-        try:
-            cert = _issue(volunteer_id, period)
-        except ValidationFailed as error:  # a period in the future, or ending before it starts
-            state.refuse(error)
+    cert = _issued(volunteer_id, period, state)
     return documents.private(documents.page(cert, state=state, own=own, volunteer_id=volunteer_id), state.status)
+
+
+def _issued(volunteer_id: int, period: dict, state: FormState):
+    """The certificate, or ``None`` with the reason on ``state`` (a period in the future, or ending before it
+    starts)."""
+    if not state.ok:
+        return None
+    try:
+        return services.issue_certificate(get_db(), actor=current_principal(), volunteer_id=volunteer_id,
+                                          zone=ZoneInfo(current_app.config["TIMEZONE"]), **period)
+    except ValidationFailed as error:
+        state.refuse(error)
+        return None
 
 
 def _period() -> tuple[FormState, dict]:
@@ -82,8 +83,3 @@ def _period() -> tuple[FormState, dict]:
         state.refuse(error)
         return state, {}
     return state, {"period_from": loaded["period_from"], "period_to": loaded["period_to"]}
-
-
-def _issue(volunteer_id: int, period: dict):
-    return services.issue_certificate(get_db(), actor=current_principal(), volunteer_id=volunteer_id,
-                                      zone=ZoneInfo(current_app.config["TIMEZONE"]), **period)
