@@ -24,6 +24,20 @@ if [[ ! -f "$stamp" || setup.cfg -nt "$stamp" || pyproject.toml -nt "$stamp" ]];
     touch "$stamp"
 fi
 
+# The PDF certificates embed a Chinese TrueType font at run time (timebank/certificates/pdf.py looks for Debian's);
+# without one the service still runs, and a PDF download says why it cannot be made.
+if [[ -z "${TIMEBANK_CERTIFICATE_FONT:-}" && ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then
+    echo "setup: apt-get install fonts-wqy-microhei (the PDF certificates' Chinese font)"
+    sudo_=""
+    (( EUID == 0 )) || sudo_="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { $sudo_ apt-get install -y --no-install-recommends fonts-wqy-microhei \
+           || { $sudo_ apt-get update && $sudo_ apt-get install -y --no-install-recommends fonts-wqy-microhei; }; }; then
+        echo "setup: WARNING: no Chinese font installed; PDF certificates are refused until one is" \
+             "(fonts-wqy-microhei, or TIMEBANK_CERTIFICATE_FONT=/path/to/font.ttf)" >&2
+    fi
+fi
+
 # The pages' translations: compiled from the .po catalogs here, never committed.
 .venv/bin/pybabel -q compile -d timebank/translations
 # Browser code the app serves from npm (the desk's QR decoder), copied into a gitignored static folder.

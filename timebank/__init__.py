@@ -17,6 +17,8 @@ from timebank.audit import views as audit_views
 from timebank.auth import api as auth_api
 from timebank.catalog import api as catalog_api
 from timebank.catalog import views as catalog_views
+from timebank.certificates import api as certificates_api
+from timebank.certificates import views as certificates_views
 from timebank.centers import api as centers_api
 from timebank.centers import views as centers_views
 from timebank.check_ins import api as check_ins_api
@@ -71,13 +73,14 @@ PAGES = (home_views.bp, centers_views.bp, volunteers_views.bp, users_views.bp, s
          supervision_views.reviews_bp, supervision_views.anomalies_bp, hours_views.bp, catalog_views.bp,
          catalog_views.photos,
          drives_views.bp, drives_views.assets, exchange_views.bp, desk_views.bp, desk_views.assets, jobs_views.bp,
-         notices_views.bp, reports_views.bp, reviews_views.bp, public_views.bp)
+         notices_views.bp, reports_views.bp, reviews_views.bp, public_views.bp, certificates_views.bp,
+         certificates_views.assets)
 # The API's blueprints (flask-smorest), in the order the OpenAPI document lists them.
 API_BLUEPRINTS = (meta_api.blp, auth_api.blp, centers_api.blp, service_types_api.blp, volunteers_api.blp,
                   users_api.blp, hours_api.blp, hours_import_api.blp, anomalies_api.blp, record_book_api.blp,
-                  notices_api.blp, service_requests_api.blp, check_ins_api.blp, catalog_api.blp, drives_api.blp,
-                  reservations_api.blp, audit_api.blp, receipts_api.blp, jobs_api.blp, reports_api.blp,
-                  reviews_api.blp, public_api.blp)
+                  notices_api.blp, certificates_api.blp, service_requests_api.blp, check_ins_api.blp,
+                  catalog_api.blp, drives_api.blp, reservations_api.blp, audit_api.blp, receipts_api.blp, jobs_api.blp,
+                  reports_api.blp, reviews_api.blp, public_api.blp)
 # ``timebank …`` command groups (``timebank init`` and ``timebank run`` come from ``cli``).
 COMMANDS = (ledger_cli.ledger_cli, users_cli.users_cli, volunteers_cli.volunteers_cli, receipts_cli.receipts_cli,
             jobs_cli.jobs_cli, jobs_cli.scheduler_command, demo.demo_command, operations_cli.backup_command,

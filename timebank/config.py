@@ -14,6 +14,7 @@ DEFAULTS = {
     "TIMEZONE": "Asia/Shanghai",
     "PUBLIC_URL": None,
     "METRICS_TOKEN": None,  # a bearer token that opens /metrics to callers beyond this machine
+    "CERTIFICATE_FONT": None,  # a CJK TrueType font (.ttf, .ttc) for PDF certificates; unset: Debian's, if found
 }
 
 

@@ -2,6 +2,7 @@
 from timebank.audit.models import AuditEntry  # noqa: F401
 from timebank.auth.models import ApiToken, SignInFailure, SupervisorCenter, User, UserSession  # noqa: F401
 from timebank.catalog.models import CatalogItem  # noqa: F401
+from timebank.certificates.models import Certificate  # noqa: F401
 from timebank.centers.models import Center  # noqa: F401
 from timebank.check_ins.models import CheckIn  # noqa: F401
 from timebank.drives.models import Drive, DriveCenter, DriveItem, DriveStock, Reservation, ReservationLine  # noqa: F401
