@@ -8,7 +8,9 @@ rejected), for each approved one its mint transfer and its lot (the lots older t
 accounts' totals raised to match), and one open drive at every center with 20 items and a reservation for every
 tenth volunteer (held, picked up, cancelled). Then, after ``ANALYZE`` (PostgreSQL: ``VACUUM ANALYZE``), it times
 ``GET /api/v1/reports/{name}`` (JSON) through the app in this process, as an admin (every center) and as one
-center's staff: each call ``--repeat`` times, the first (cold) and the best of the others reported.
+center's staff: each call ``--repeat`` times, the first (cold) and the best of the others reported. Last it closes
+the current review period (publishing every center's figures, timed once) and times the public pages of a center and
+of the city, and the certificate (JSON and PDF) of the volunteer with the most approved records.
 
 Usage: .venv/bin/python scripts/bench_reports.py [--records N] [--volunteers 100000] [--centers 500]
        [--backends sqlite,postgresql] [--repeat 3] [--without-index]
@@ -202,7 +204,48 @@ def time_reports(url: str, repeat: int) -> list[tuple[str, int, float, float, in
     found.append(("hours, every center, last 12 months: the query alone", 200, times[0], min(times[1:] or times),
                   len(report.rows)))
     log(f"  the hours query alone: first {times[0]:.2f} s, best {min(times[1:] or times):.2f} s")
+    found += time_publication_and_certificate(app, client, tokens, repeat)
     get_db(app).dispose()
+    return found
+
+
+def time_publication_and_certificate(app, client, tokens, repeat: int) -> list[tuple[str, int, float, float, int]]:
+    """Closing the current review period (every center's figures computed and stored), the public pages that then
+    read them, and a certificate (JSON and PDF) of the volunteer with the most approved records."""
+    from sqlalchemy import func, select
+
+    from timebank.auth.access import Principal
+    from timebank.db import get_db
+    from timebank.hours.models import ServiceRecord
+    from timebank.supervision import services as periods
+
+    db = get_db(app)
+    period = periods.open_current_period(db, zone="Asia/Shanghai")
+    found = []
+    if period.status != "closed":  # closed already when timed again --without-index
+        t0 = time.perf_counter()
+        periods.close_period(db, actor=Principal.system("bench"), period_id=period.id, zone="Asia/Shanghai")
+        closing = time.perf_counter() - t0
+        log(f"  closing the current period: {closing:.2f} s")
+        found.append(("closing the current review period (every center's figures)", 200, closing, closing, 0))
+    records = ServiceRecord.__table__.c
+    volunteer = db.read_one(select(records.volunteer_id).where(records.status == "approved")
+                            .group_by(records.volunteer_id).order_by(func.count().desc()).limit(1))[0]
+    calls = (("public page of a center (HTML, no sign-in)", None, "/public/centers/B1"),
+             ("public API of a center", None, "/api/v1/public/centers/B1"),
+             ("public page of the city (HTML, no sign-in)", None, "/public/"),
+             ("certificate of the busiest volunteer (JSON)", "admin", f"/api/v1/volunteers/{volunteer}/certificate"),
+             ("certificate of the busiest volunteer (PDF)", "admin",
+              f"/api/v1/volunteers/{volunteer}/certificate?format=pdf"))
+    for label, role, path in calls:
+        times, status = [], 0
+        for _ in range(max(1, repeat)):
+            t0 = time.perf_counter()
+            answer = client.get(path, headers=tokens[role] if role else {})
+            times.append(time.perf_counter() - t0)
+            status = answer.status_code
+        found.append((label, status, times[0], min(times[1:] or times), 0))
+        log(f"  {label}: {status}, first {times[0]:.2f} s, best {min(times[1:] or times):.2f} s")
     return found
 
 
