@@ -33,6 +33,8 @@ from timebank.service_requests import queries as request_queries
 from timebank.service_requests import services as service_requests
 from timebank.service_requests.rules import LIVE_STATUSES
 from timebank.service_types.services import create_service_type
+from timebank.supervision.queries import period_detail
+from timebank.supervision.services import evaluate_center, open_current_period
 from timebank.users.rules import one_time_password
 from timebank.users.services import create_user, ensure_first_admin, list_users
 from timebank.volunteers.services import create_volunteer, list_volunteers
@@ -575,10 +577,41 @@ def _drive(db: Database, city: DemoCity) -> None:
         city.existing[kind] = city.existing.get(kind, 0) + seeded.existing.get(kind, 0)
 
 
+EVALUATIONS = (  # the supervisor's 过程评价 of their centers: center, scores, comment
+    ("JK01", {"punctuality": 5, "service_quality": 4, "record_keeping": 4, "satisfaction": 5},
+     "服务准时，老人评价好；个别记录补录较晚，已提醒。"),
+    ("JK02", {"punctuality": 4, "service_quality": 4, "record_keeping": 3, "satisfaction": 4},
+     "签到海报使用正常，有一次签到未签退，需要及时处理。"),
+)
+
+
+def _supervision(db: Database, city: DemoCity) -> None:
+    """The supervisor's evaluations of the current two months (the sample drawn as they open each center), left
+    open: an admin publishes them with 结束本周期并公示. The period is the one of the demo month's last day, so a run
+    on a later day adds nothing."""
+    zone, now = _clock(city)
+    at = min(now, datetime.combine(_last_day(db, city), time(12), zone))
+    users = [u for u in list_users(db, actor=ACTOR, search="supervisor", role="supervisor").items
+             if u.username == "supervisor"]
+    supervisor = load_principal(db, users[0].id) if users else None
+    if supervisor is None:
+        return
+    period = open_current_period(db, now=at, zone=city.timezone)
+    for code, scores, comment in EVALUATIONS:
+        detail = period_detail(db, actor=supervisor, period_id=period.id, center=code, now=now, zone=city.timezone)
+        if period.status != "open" or detail.center is None or detail.center.mine is not None:
+            city.count("evaluations", False)
+            continue
+        evaluate_center(db, actor=supervisor, period_id=period.id, center=code, scores=scores, comment=comment,
+                        now=now)
+        city.count("evaluations", True)
+
+
 STEPS: list[Callable[[Database, DemoCity], None]] = [_first_admin, _centers, _service_types, _volunteers, _users,
-                                                     _service_records, _service_requests, _check_ins, _drive]
-# The steps that put service and a drive on the calendar (left out by tests that place their own).
-SERVICE_STEPS = (_service_records, _service_requests, _check_ins, _drive)
+                                                     _service_records, _service_requests, _check_ins, _drive,
+                                                     _supervision]
+# The steps that put service, a drive and evaluations on the calendar (left out by tests that place their own).
+SERVICE_STEPS = (_service_records, _service_requests, _check_ins, _drive, _supervision)
 
 
 @click.command("demo", help="Seed a believable demo city (Zhenjiang): centers, staff, a supervisor, service types, "

@@ -79,6 +79,7 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
                       "catalog items": 8, "drives": 1, "reservations": 24}
     assert "service requests: 42 created, 0 already there" in first.output
     assert "check-ins: 13 created, 0 already there" in first.output
+    assert "evaluations: 2 created, 0 already there" in first.output
     statuses = records_by_status(db)
     assert statuses["reversed"] == 1 and statuses["pending"] > 0 and statuses["approved"] > 200
     [approved] = list_records(db, actor=SYSTEM, status="approved", per_page=1).items
@@ -111,6 +112,7 @@ def test_demo_seeds_a_zhenjiang_city_and_a_second_run_adds_nothing(app):
     assert "service requests: 0 created, 42 already there" in second.output
     assert "check-ins: 0 created, 13 already there" in second.output
     assert "drives: 0 created, 1 already there" in second.output
+    assert "evaluations: 0 created, 2 already there" in second.output
     assert "one-time password" not in second.output
 
     # A run on a later day finds the demo month where it was, rather than adding a new month beside it.
