@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from flask import Response, render_template
 
-from timebank.certificates import pdf
 from timebank.certificates.services import CertificateView
 from timebank.certificates.wording import certificate_text
 from timebank.receipts.links import receipt_url
@@ -25,6 +24,8 @@ def page(cert: CertificateView | None, *, standalone: bool = False, **context) -
 
 def pdf_response(cert: CertificateView) -> Response:
     text = certificate_text(cert, qr_text=receipt_url(cert.receipt.token))
+    from timebank.certificates import pdf  # fpdf2 costs a second to import: only in the process that makes a PDF
+
     body = pdf.certificate_pdf(text, language=current_language())
     response = Response(body, mimetype="application/pdf")
     ascii_name = f"certificate-{cert.volunteer_id}-{cert.issued_on.isoformat()}.pdf"

@@ -12,13 +12,12 @@ import io
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from timebank.certificates.wording import CertificateText
-from timebank.errors import DomainError
+from timebank.certificates.errors import FontMissing
 from timebank.receipts import qr
 
 FONT_CANDIDATES = (
@@ -32,14 +31,6 @@ QR_SIZE_MM = 34
 MARGIN_MM = 18
 FOOT_MM = QR_SIZE_MM + 24  # the QR, its code and three lines of how to verify
 HEADINGS = FontFace(emphasis="", fill_color=(235, 235, 235))  # one face only: no bold to add
-
-
-class FontMissing(DomainError):
-    code = "certificate_font_missing"
-    status = 503
-    message = _l("The PDF certificate cannot be made: this server has no Chinese font. Its operator installs one "
-                 "(scripts/setup.sh installs Debian's fonts-wqy-microhei) or sets TIMEBANK_CERTIFICATE_FONT to a "
-                 "TrueType font with Chinese. The printable page works meanwhile.")
 
 
 def font_path() -> Path:

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from timebank.auth.access import allow
 from timebank.certificates import documents, services
-from timebank.certificates.pdf import FontMissing
+from timebank.certificates.errors import FontMissing
 from timebank.certificates.permissions import ISSUE_CERTIFICATE
 from timebank.certificates.schemas import CertificateQuerySchema
 from timebank.db import get_db
