@@ -97,6 +97,9 @@ class _PgDatabases:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         with self._connect(name) as connection, connection.transaction():
             connection.execute("SET LOCAL lock_timeout = '5s'")
+            for (stray,) in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
+                if stray not in self._tables:  # a table a test made for itself
+                    connection.execute(f'DROP TABLE "{stray}" CASCADE')
             for table in reversed(self._tables):
                 connection.execute(f'DELETE FROM "{table}"')
             for table in self._tables:

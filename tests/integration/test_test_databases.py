@@ -33,6 +33,7 @@ def test_a_database_given_back_holds_exactly_the_templates_rows_for_the_next_tes
     system = Principal.system("test")
     create_center(db, actor=system, code="JK01", name="大市口街道养老服务中心", district="京口区")
     create_volunteer(db, actor=system, name="王秀英", phone="13805291234", home_center="JK01")
+    db.transaction(lambda s: s.connection().exec_driver_sql("CREATE TABLE made_by_a_test (id INTEGER PRIMARY KEY)"))
     used = contents(name)
     assert used != fresh  # the test wrote rows (a center, its sinks, a volunteer, audit entries) and used sequences
     pg_databases.give_back(name)  # while ``db`` still holds connections to it, as a test's leftovers may
@@ -41,6 +42,12 @@ def test_a_database_given_back_holds_exactly_the_templates_rows_for_the_next_tes
     try:
         assert again == name
         assert contents(again) == fresh
+        tables = Database(_pg_url(again))
+        try:
+            assert "made_by_a_test" not in tables.transaction(lambda s: s.connection().exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars().all(), readonly=True)
+        finally:
+            tables.dispose()
     finally:
         pg_databases.give_back(again)
         db.dispose()

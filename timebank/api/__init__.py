@@ -40,6 +40,8 @@ and add ``centers_api.blp`` to ``API_BLUEPRINTS`` in ``timebank/__init__.py``.
 """
 from __future__ import annotations
 
+import threading
+
 from importlib import metadata
 
 from flask import request
@@ -83,11 +85,20 @@ class TimebankApi(Api):
             self.spec.components.response(name, response, lazy=True)
 
     def register_blueprint(self, blp: ApiBlueprint, **options):
+        """The blueprint's routes now; its part of the OpenAPI document when the document is first asked for
+        (``document``): writing it costs more than the rest of building an app, and most processes (gunicorn
+        workers, commands, the scheduler) never serve it."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
-        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
-        if blp.description and blp.tag not in {t["name"] for t in self.spec.options.get("tags", [])}:
-            self.spec.tag({"name": blp.tag, "description": blp.description})
+        self.__dict__.setdefault("_undocumented", []).append(blp)
+
+    def documented_spec(self):
+        """The spec with every registered blueprint's operations in it, in the order they were registered."""
+        for blp in self.__dict__.pop("_undocumented", []):
+            blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
+            if blp.description and blp.tag not in {t["name"] for t in self.spec.options.get("tags", [])}:
+                self.spec.tag({"name": blp.tag, "description": blp.description})
+        return self.spec
 
 
 def init_app(app, blueprints) -> TimebankApi:
@@ -115,8 +126,14 @@ def document(app) -> dict:
     """The OpenAPI document of ``app`` (built once: routes do not change after start)."""
     cached = app.extensions.get("timebank.openapi")
     if cached is None:
-        cached = app.extensions["timebank.openapi"] = app.extensions["timebank.api"].spec.to_dict()
+        with _DOCUMENTING:  # threads of one app (a threaded server) write it once
+            cached = app.extensions.get("timebank.openapi")
+            if cached is None:
+                cached = app.extensions["timebank.openapi"] = app.extensions["timebank.api"].documented_spec().to_dict()
     return cached
+
+
+_DOCUMENTING = threading.Lock()
 
 
 def _is_api_path(path: str) -> bool:
